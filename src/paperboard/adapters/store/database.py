@@ -1,0 +1,111 @@
+"""Engine creation and the two verbs every other module uses: ``read()`` and ``write()``.
+
+SQLite (the embedded default) runs in WAL mode with one writer: writes take a process-wide lock
+and ``BEGIN IMMEDIATE`` so two writers never deadlock on a lock upgrade; reads may run beside them.
+Each read carries a time budget (SQLite's progress handler, PostgreSQL's ``statement_timeout``) so
+one bad query cannot stall the site.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+
+class ReadTimeout(RuntimeError):
+    """A read query ran past its time budget and was interrupted."""
+
+
+class Database:
+    def __init__(self, url: str, *, read_timeout_ms: int = 2000, echo: bool = False) -> None:
+        self.url = make_url(url)
+        self.read_timeout_ms = read_timeout_ms
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self._write_lock = threading.Lock()
+        self.engine = self._create_engine(echo)
+
+    # -- construction -------------------------------------------------------------------------
+    def _create_engine(self, echo: bool) -> Engine:
+        if not self.is_sqlite:
+            return create_engine(self.url, echo=echo, pool_pre_ping=True, future=True)
+        database = self.url.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            self.url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            # One connection per checkout: SQLite connections are cheap, and a pool would keep
+            # read transactions (and the WAL snapshot they pin) alive between requests.
+            poolclass=NullPool,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _configure(dbapi_connection, _record) -> None:  # pragma: no cover - exercised by every test
+            # Let SQLAlchemy, not the driver, decide when transactions begin.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection: Connection) -> None:  # pragma: no cover - exercised by every test
+            mode = connection.info.get("begin", "DEFERRED")
+            connection.exec_driver_sql(f"BEGIN {mode}")
+
+        return engine
+
+    # -- the verbs ----------------------------------------------------------------------------
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction: committed when the block ends, rolled back on any error."""
+        with self._write_lock, self.engine.connect() as connection:
+            if self.is_sqlite:
+                connection.info["begin"] = "IMMEDIATE"
+            try:
+                with connection.begin():
+                    yield connection
+            finally:
+                connection.info.pop("begin", None)
+
+    @contextmanager
+    def read(self, timeout_ms: int | None = None) -> Iterator[Connection]:
+        """A read-only transaction whose statements are interrupted past the time budget."""
+        budget = self.read_timeout_ms if timeout_ms is None else timeout_ms
+        with self.engine.connect() as connection:
+            if self.is_sqlite:
+                raw = connection.connection.driver_connection
+                deadline = time.monotonic() + budget / 1000
+                raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
+                try:
+                    with connection.begin():
+                        yield connection
+                except Exception as error:
+                    if "interrupted" in str(error):
+                        raise ReadTimeout(f"query ran past {budget} ms") from error
+                    raise
+                finally:
+                    raw.set_progress_handler(None, 0)
+            else:
+                with connection.begin():
+                    connection.execute(text("SET TRANSACTION READ ONLY"))
+                    connection.execute(text(f"SET LOCAL statement_timeout = {int(budget)}"))
+                    try:
+                        yield connection
+                    except Exception as error:
+                        if "statement timeout" in str(error):
+                            raise ReadTimeout(f"query ran past {budget} ms") from error
+                        raise
+
+    def dispose(self) -> None:
+        self.engine.dispose()

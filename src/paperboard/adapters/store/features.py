@@ -1,0 +1,58 @@
+"""Daily-feed features: which paper was featured on which day, by whom."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import Connection, insert, select, update
+
+from paperboard.adapters.store.papers import utcnow
+from paperboard.adapters.store.schema import daily_features
+from paperboard.domain.paper import DailyFeature
+
+
+def upsert_features(connection: Connection, features: Iterable[DailyFeature]) -> tuple[int, int]:
+    """Record features; a paper is featured once, on its first date. Returns (inserted, updated)."""
+    inserted = updated = 0
+    for feature in features:
+        row = connection.execute(
+            select(daily_features).where(daily_features.c.paper_id == feature.paper_id)
+        ).first()
+        if row is None:
+            connection.execute(
+                insert(daily_features).values(
+                    paper_id=feature.paper_id,
+                    featured_on=feature.featured_on,
+                    submitter=feature.submitter,
+                    imported_upvotes=feature.upvotes,
+                    source=feature.source,
+                    created_at=utcnow(),
+                )
+            )
+            inserted += 1
+            continue
+        changes = {}
+        if feature.featured_on < row.featured_on:
+            changes["featured_on"] = feature.featured_on
+        if feature.submitter and not row.submitter:
+            changes["submitter"] = feature.submitter
+        if feature.upvotes > row.imported_upvotes:
+            changes["imported_upvotes"] = feature.upvotes
+        if changes:
+            connection.execute(
+                update(daily_features).where(daily_features.c.paper_id == feature.paper_id).values(**changes)
+            )
+            updated += 1
+    return inserted, updated
+
+
+def features_on(connection: Connection, day: date) -> list[DailyFeature]:
+    rows = connection.execute(
+        select(daily_features)
+        .where(daily_features.c.featured_on == day)
+        .order_by(daily_features.c.imported_upvotes.desc(), daily_features.c.paper_id)
+    )
+    return [
+        DailyFeature(r.paper_id, r.featured_on, r.submitter, r.imported_upvotes, r.source) for r in rows
+    ]

@@ -1,0 +1,44 @@
+"""Forward-only, numbered Alembic migrations applied programmatically (no alembic.ini needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from paperboard.adapters.store.database import Database
+
+_SCRIPTS = Path(__file__).parent / "migrations"
+
+
+def _config(database: Database, connection=None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_SCRIPTS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(database: Database) -> tuple[str | None, str]:
+    """Apply every pending migration; return (revision before, revision after)."""
+    before = current_revision(database)
+    with database.write() as connection:
+        command.upgrade(_config(database, connection), "head")
+    return before, head_revision()
+
+
+def current_revision(database: Database) -> str | None:
+    with database.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(_config_without_db()).get_current_head()
+
+
+def _config_without_db() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_SCRIPTS))
+    return config

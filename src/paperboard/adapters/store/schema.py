@@ -1,0 +1,92 @@
+"""The relational schema, declared once for SQLite and PostgreSQL alike.
+
+Alembic migrations in ``migrations/versions`` create exactly these tables; a test compares them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# Stable constraint names make migrations reproducible on both databases.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+papers = Table(
+    "papers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("version", Integer),
+    Column("title", Text, nullable=False),
+    Column("abstract", Text, nullable=False, default=""),
+    Column("authors", JSON, nullable=False, default=list),
+    Column("categories", JSON, nullable=False, default=list),
+    Column("primary_category", String(32)),
+    Column("published", DateTime),
+    Column("updated", DateTime),
+    Column("announced", Date),
+    Column("comment", Text),
+    Column("journal_ref", Text),
+    Column("doi", String(255)),
+    Column("abs_url", Text),
+    Column("pdf_url", Text),
+    Column("code_urls", JSON, nullable=False, default=list),
+    Column("huggingface_urls", JSON, nullable=False, default=list),
+    Column("project_url", Text),
+    Column("source", String(32), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("modified_at", DateTime, nullable=False),
+    Index(None, "announced"),
+    Index(None, "primary_category"),
+    Index(None, "modified_at"),
+)
+
+# One row per (paper, category) so that category filters use an index on either database.
+paper_categories = Table(
+    "paper_categories",
+    metadata,
+    Column("paper_id", String(64), ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("category", String(32), primary_key=True),
+    Index(None, "category", "paper_id"),
+)
+
+daily_features = Table(
+    "daily_features",
+    metadata,
+    Column("paper_id", String(64), ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("featured_on", Date, nullable=False),
+    Column("submitter", String(255)),
+    Column("imported_upvotes", Integer, nullable=False, default=0),
+    Column("source", String(32), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Index(None, "featured_on"),
+)
+
+# A harvester's resume point: one JSON document per harvest key (source + parameters).
+harvest_checkpoints = Table(
+    "harvest_checkpoints",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("state", JSON, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+__all__ = ["metadata", "papers", "paper_categories", "daily_features", "harvest_checkpoints", "UniqueConstraint"]

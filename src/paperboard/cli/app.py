@@ -1,0 +1,38 @@
+"""The ``paperboard`` command. Each command group lives in its own module and registers here."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from pydantic import ValidationError
+
+from paperboard.errors import UserError
+
+app = typer.Typer(
+    name="paperboard",
+    help="Self-hostable research-paper discovery: arXiv ingest, daily feed, trending, search, digests.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    # Imported for their side effect of adding commands to ``app``.
+    from paperboard.cli import db  # noqa: F401
+
+
+def main() -> None:
+    _register()
+    try:
+        app()
+    except UserError as error:
+        print(f"paperboard: error: {error}", file=sys.stderr)
+        sys.exit(error.exit_code)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"PAPERBOARD_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors()
+        )
+        print(f"paperboard: error: invalid settings: {problems}", file=sys.stderr)
+        sys.exit(2)

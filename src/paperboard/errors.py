@@ -1,0 +1,13 @@
+"""Errors that carry a message meant for a person: the CLI prints them as one line, the web as a 4xx."""
+
+
+class UserError(Exception):
+    """Bad input or an unreachable outside service, explained in one line."""
+
+    exit_code = 2
+
+
+class SourceUnavailable(UserError):
+    """An outside service (arXiv, GitHub) could not be reached or kept failing."""
+
+    exit_code = 3
