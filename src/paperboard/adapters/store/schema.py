@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    LargeBinary,
     Column,
     Date,
     DateTime,
@@ -17,7 +18,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    UniqueConstraint,
 )
 
 # Stable constraint names make migrations reproducible on both databases.
@@ -89,4 +89,18 @@ harvest_checkpoints = Table(
     Column("updated_at", DateTime, nullable=False),
 )
 
-__all__ = ["metadata", "papers", "paper_categories", "daily_features", "harvest_checkpoints", "UniqueConstraint"]
+# One vector per (paper, embedding model): changing the model re-embeds, never mixes.
+# ``text_hash`` says which title+abstract the vector was computed from, so edits re-embed.
+paper_embeddings = Table(
+    "paper_embeddings",
+    metadata,
+    Column("paper_id", String(64), ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("model", String(128), primary_key=True),
+    Column("dimension", Integer, nullable=False),
+    Column("vector", LargeBinary, nullable=False),
+    Column("text_hash", String(64), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Index(None, "model", "created_at"),
+)
+
+__all__ = ["metadata", "papers", "paper_categories", "daily_features", "harvest_checkpoints", "paper_embeddings"]
