@@ -103,4 +103,25 @@ paper_embeddings = Table(
     Index(None, "model", "created_at"),
 )
 
-__all__ = ["metadata", "papers", "paper_categories", "daily_features", "harvest_checkpoints", "paper_embeddings"]
+# One row per email address (stored lower-cased). ``status`` is "pending" until the digest issue's
+# double opt-in confirms it; ``confirmed_at`` records when.
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("email", String(320), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("confirmed_at", DateTime),
+    Index(None, "status"),
+)
+
+__all__ = [
+    "metadata",
+    "papers",
+    "paper_categories",
+    "daily_features",
+    "harvest_checkpoints",
+    "paper_embeddings",
+    "subscriptions",
+]
