@@ -1,0 +1,73 @@
+"""Merge rules between a stored record and an incoming one."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from paperboard.domain.merge import merge
+from paperboard.domain.paper import ImportCounts, Paper, with_derived_fields
+
+
+def test_newer_version_wins_but_keeps_what_it_lacks():
+    stored = Paper(id="2401.01234", title="Old", version=1, doi="10.1/x", comment="5 pages")
+    incoming = Paper(id="2401.01234", title="New", version=2, comment="v2: 7 pages", source="oai")
+    merged = merge(stored, incoming)
+    assert (merged.title, merged.version, merged.doi, merged.comment, merged.source) == (
+        "New", 2, "10.1/x", "v2: 7 pages", "oai"
+    )
+
+
+def test_older_version_changes_nothing():
+    stored = Paper(id="2401.01234", title="New", version=3)
+    assert merge(stored, Paper(id="2401.01234", title="Old", version=2, doi="10.1/y")) == stored
+
+
+def test_same_version_only_fills_gaps():
+    stored = Paper(id="2401.01234", title="T", version=1, doi=None, authors=("A",))
+    merged = merge(stored, Paper(id="2401.01234", title="Other", version=1, doi="10.1/z", authors=("B",)))
+    assert (merged.title, merged.doi, merged.authors) == ("T", "10.1/z", ("A",))
+
+
+def test_earliest_announced_date_wins_whatever_the_version():
+    stored = Paper(id="x:1", title="T", version=2, announced=date(2026, 3, 9))
+    assert merge(stored, Paper(id="x:1", title="T", version=1, announced=date(2026, 3, 2))).announced == date(2026, 3, 2)
+
+
+papers = st.builds(
+    Paper,
+    id=st.just("2401.01234"),
+    title=st.text(min_size=1, max_size=20),
+    version=st.none() | st.integers(1, 5),
+    doi=st.none() | st.text(max_size=10),
+    announced=st.none() | st.dates(date(2020, 1, 1), date(2030, 1, 1)),
+)
+
+
+@given(papers, papers)
+def test_merge_is_idempotent(stored, incoming):
+    once = merge(stored, incoming)
+    assert merge(once, incoming) == once
+
+
+def test_derived_fields():
+    paper = with_derived_fields(
+        Paper(id="2401.01234", title=" A\n  title ", abstract="Code at https://github.com/a/b.", categories=("cs.CL",))
+    )
+    assert paper.title == "A title"
+    assert paper.primary_category == "cs.CL"
+    assert paper.abs_url == "https://arxiv.org/abs/2401.01234"
+    assert paper.code_urls == ("https://github.com/a/b",)
+    beir = with_derived_fields(Paper(id="beir:42", title="T"))
+    assert beir.abs_url is None and not beir.is_arxiv
+
+
+def test_import_counts_add_up():
+    total = ImportCounts(read=2, inserted=1, unchanged=1)
+    batch = ImportCounts(read=3, updated=2)
+    batch.skip("bad id")
+    total.add(batch)
+    assert total.as_dict() == {"read": 5, "inserted": 1, "updated": 2, "unchanged": 1, "skipped": {"bad id": 1}}
+    assert total.changed
