@@ -1,0 +1,69 @@
+"""``paperboard up`` (the embedded shape: everything in one process) and ``paperboard worker``."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import typer
+
+from paperboard.cli.app import app
+from paperboard.cli.common import console, context
+from paperboard.services.jobs import scheduled_jobs
+from paperboard.services.scheduler import Scheduler
+
+
+def _say(line: str) -> None:
+    console.print(f"[dim]paperboard[/] {line}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def up(
+    host: str = typer.Option(None, help="Listen address (default: PAPERBOARD_HOST)."),
+    port: int = typer.Option(None, help="Listen port (default: PAPERBOARD_PORT)."),
+    no_harvest: bool = typer.Option(False, "--no-harvest", help="Serve only; do not harvest arXiv."),
+) -> None:
+    """Migrate the database, harvest arXiv on a schedule and serve the site."""
+    import uvicorn
+
+    from paperboard.web.app import create_app
+
+    ctx = context(migrate=False)
+    before, after = ctx.migrate()
+    settings = ctx.settings
+    _say(f"database {ctx.database.url.render_as_string(hide_password=True)} at revision {after}"
+         + (f" (migrated from {before or 'empty'})" if before != after else ""))
+    scheduler = Scheduler([] if no_harvest else scheduled_jobs(ctx), report=_say)
+    if scheduler.jobs:
+        _say(
+            f"harvesting {', '.join(settings.harvest_categories)} every {settings.harvest_interval_minutes} min "
+            f"(first run: last {settings.harvest_initial_days} days)"
+        )
+        scheduler.start()
+    else:
+        _say("scheduled harvest is off")
+    listen_host, listen_port = host or settings.host, port or settings.port
+    _say(f"serving http://{listen_host}:{listen_port}  (Ctrl+C to stop)")
+    try:
+        uvicorn.run(create_app(ctx), host=listen_host, port=listen_port, log_level="warning")
+    finally:
+        scheduler.stop()
+
+
+@app.command()
+def worker() -> None:
+    """Run the scheduled jobs without a web server (the scale-out shape's worker process)."""
+    ctx = context()
+    scheduler = Scheduler(scheduled_jobs(ctx), report=_say)
+    if not scheduler.jobs:
+        _say("no scheduled jobs are enabled; nothing to do")
+        raise typer.Exit(0)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    logging.basicConfig(level=logging.INFO)
+    scheduler.start()
+    _say(f"worker running {', '.join(job.name for job in scheduler.jobs)}")
+    stop.wait()
+    scheduler.stop()
