@@ -1,0 +1,206 @@
+"""Reading paper files: gzip or plain, JSON-lines or one JSON array, any format of ``formats``.
+
+A ``PaperFile`` is opened once, tells its format (given, or detected from the first record) and
+yields one item per record: ``Record`` (a parsed paper) or ``Skipped`` (why that line was not
+usable). Problems with the file as a whole — unreadable, a truncated or corrupt gzip stream, a
+malformed JSON array, a format it cannot tell — raise ``FileFormatError`` naming file and line.
+
+JSON-lines files are streamed, so their size is unbounded. A JSON array (the shape of Hugging Face's
+``/api/daily_papers``) is read whole: such files are small, and big ones belong in JSON lines.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import itertools
+import json
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from paperboard.adapters.sources.formats import FORMATS, Parsed, RecordError, detect_format, parse_record
+from paperboard.errors import UserError
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_BOM = b"\xef\xbb\xbf"
+# What a broken gzip stream raises while it is read: cut short, bad CRC, or corrupt deflate data.
+_STREAM_ERRORS = (EOFError, zlib.error, OSError)
+
+
+class FileFormatError(UserError):
+    """The file as a whole cannot be read on. ``line`` is where reading stopped, when known."""
+
+    def __init__(self, path: Path, problem: str, line: int | None = None) -> None:
+        where = f"{path} line {line:,}" if line else str(path)
+        super().__init__(f"{where}: {problem}")
+        self.path, self.problem, self.line = path, problem, line
+
+
+@dataclass(frozen=True)
+class Record:
+    line: int
+    parsed: Parsed
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A record that was not imported. ``reason`` is generic (it groups counts), ``detail`` specific."""
+
+    line: int
+    reason: str
+    detail: str
+
+
+class PaperFile:
+    """``with PaperFile(path) as f: for item in f.records(): ...`` — see the module docstring.
+
+    In a JSON array, ``line`` counts array items (1 = the first item), not text lines.
+    """
+
+    def __init__(self, path: Path | str, format: str | None = None) -> None:
+        if format is not None and format not in FORMATS:
+            raise UserError(f"unknown format {format!r}; choose one of: {', '.join(FORMATS)}")
+        self.path = Path(path)
+        self.format = format
+        self.compressed = False
+        self.is_array = False
+        self.size = 0
+        self._raw: io.BufferedReader | None = None
+        self._stream = None
+        self._first: tuple[int, bytes] | None = None
+        self._rest: Iterator[tuple[int, bytes]] = iter(())
+        self._items: list | None = None
+
+    # -- opening and sniffing ---------------------------------------------------------------
+    def __enter__(self) -> "PaperFile":
+        try:
+            self._raw = open(self.path, "rb")
+            self.size = self.path.stat().st_size
+            self.compressed = self._raw.read(2) == _GZIP_MAGIC
+            self._raw.seek(0)
+        except OSError as error:
+            self.close()
+            raise FileFormatError(self.path, f"cannot read the file ({error.strerror or error})") from None
+        self._stream = gzip.GzipFile(fileobj=self._raw, mode="rb") if self.compressed else self._raw
+        try:
+            self._sniff()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._stream is not None and self._stream is not self._raw:
+            self._stream.close()
+        if self._raw is not None:
+            self._raw.close()
+        self._stream = self._raw = None
+
+    @property
+    def position(self) -> int:
+        """Bytes of the file on disk consumed so far (compressed bytes for gzip): for progress bars."""
+        if self._raw is None or self._raw.closed:
+            return self.size
+        return min(self._raw.tell(), self.size)
+
+    def _sniff(self) -> None:
+        """Find the first record: it tells JSON array from JSON-lines, and (unless given) the format."""
+        lines = self._lines()
+        for number, line in lines:
+            if line.strip():
+                self._first = (number, line)
+                break
+        self._rest = lines
+        if self._first is None:
+            return  # an empty file: nothing to import, nothing to detect
+        number, line = self._first
+        if line.lstrip().startswith(b"["):
+            self._load_array(line)
+            first = self._items[0] if self._items else None
+            where = 1
+        else:
+            try:
+                first = json.loads(line)
+            except ValueError as error:
+                if self.format is not None:
+                    return  # the given format decides; this line is skipped like any bad line
+                raise FileFormatError(
+                    self.path, f"not JSON lines or a JSON array, so the format cannot be told ({error})", number
+                ) from None
+            where = number
+        if self.format is None and (self._items is None or self._items):
+            self.format = detect_format(first)
+            if self.format is None:
+                keys = ", ".join(sorted(first)[:8]) if isinstance(first, dict) else type(first).__name__
+                raise FileFormatError(
+                    self.path,
+                    f"unknown format (the first record has {keys}); pass --format, one of: {', '.join(FORMATS)}",
+                    where,
+                )
+
+    def _load_array(self, first_line: bytes) -> None:
+        chunks = [first_line] + [line for _, line in self._rest]
+        try:
+            items = json.loads(b"".join(chunks))
+        except ValueError as error:
+            # The decoder counts lines from the array's first line, which may follow blank ones.
+            line = error.lineno + self._first[0] - 1 if hasattr(error, "lineno") else None
+            raise FileFormatError(self.path, f"malformed JSON array ({getattr(error, 'msg', error)})", line) from None
+        if not isinstance(items, list):
+            raise FileFormatError(self.path, "a JSON document that is not an array or JSON lines")
+        self.is_array = True
+        self._items = items
+
+    def _lines(self) -> Iterator[tuple[int, bytes]]:
+        number = 0
+        lines = iter(self._stream)
+        while True:
+            try:
+                line = next(lines)
+            except StopIteration:
+                return
+            except _STREAM_ERRORS as error:
+                if isinstance(error, EOFError):
+                    problem = "the gzip data ends early: the file is truncated"
+                elif self.compressed:
+                    problem = f"the gzip data is corrupt ({error})"
+                else:
+                    problem = f"cannot read the file ({error})"
+                raise FileFormatError(self.path, problem, number + 1) from None
+            number += 1
+            if number == 1 and line.startswith(_BOM):
+                line = line[len(_BOM):]
+            yield number, line
+
+    # -- records --------------------------------------------------------------------------
+    def records(self) -> Iterator[Record | Skipped]:
+        if self._first is None:
+            return
+        if self._items is not None:
+            items = (self._parse(index, item) for index, item in enumerate(self._items, start=1))
+        else:
+            lines = itertools.chain([self._first], self._rest)
+            items = (self._parse_line(number, line) for number, line in lines if line.strip())
+        # Our export's header line carries no paper and parses to None.
+        return (item for item in items if item is not None)
+
+    def _parse_line(self, number: int, line: bytes) -> Record | Skipped | None:
+        try:
+            record = json.loads(line)
+        except UnicodeDecodeError:
+            return Skipped(number, "not UTF-8 text", "the line is not UTF-8 text")
+        except ValueError as error:
+            return Skipped(number, "not valid JSON", f"not valid JSON ({error})")
+        return self._parse(number, record)
+
+    def _parse(self, number: int, record: object) -> Record | Skipped | None:
+        try:
+            parsed = parse_record(self.format, record)
+        except RecordError as error:
+            return Skipped(number, error.reason, str(error))
+        return None if parsed is None else Record(number, parsed)
