@@ -42,6 +42,19 @@ class Settings(BaseSettings):
     base_url: str | None = Field(
         None, description="Public URL of the site, for links in feeds and mail. Empty means http://HOST:PORT."
     )
+    secret_key: str | None = Field(
+        None,
+        description="Key that signs CSRF tokens. Empty means a random key made on first start and kept "
+        "in HOME/secret_key; set the same value on every web process that serves one site.",
+    )
+    web_cache_seconds: float = Field(
+        2.0, ge=0, description="How often a web process checks the database for changes before serving "
+        "a cached page, in seconds; 0 turns the page cache off.",
+    )
+    on_demand_timeout_seconds: float = Field(
+        8.0, ge=0, description="How long a paper page waits for an unknown arXiv id to be fetched from "
+        "arXiv; 0 turns on-demand indexing off.",
+    )
     harvest_categories: list[str] = Field(
         ["cs.AI", "cs.CL", "cs.CV", "cs.LG"],
         description="arXiv categories the scheduled harvest fetches (JSON list in the environment).",
