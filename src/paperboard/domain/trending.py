@@ -1,0 +1,113 @@
+"""The trending score: weighted signals of interest, decayed by how long ago a paper was featured.
+
+    score = decay(age) × Σ_k weight_k × signal_k
+    decay(age) = 0.5 ** (age_days / half_life_days)
+
+``age_days`` is the time from the start (00:00 UTC) of the day the paper was featured to ``as_of``;
+a paper featured more than ``window_days`` ago is not trending at all. Today the only signal is
+``imported_upvotes`` (the upvote count that came with an imported daily feature); the community
+issue adds its own signals (user upvotes, GitHub stars) by name, with a weight each, without
+changing this function. Every term is kept so a page can say *why* a paper trends.
+
+Pure: no clock, no I/O. The caller passes ``as_of`` and the parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+# How a signal is named on a page ("42 imported upvotes").
+SIGNAL_LABELS = {"imported_upvotes": "imported upvotes"}
+
+
+@dataclass(frozen=True)
+class TrendingParams:
+    half_life_days: float = 3.0
+    window_days: int = 14
+    weights: Mapping[str, float] = field(default_factory=lambda: {"imported_upvotes": 1.0})
+
+    def __post_init__(self) -> None:
+        if self.half_life_days <= 0:
+            raise ValueError("half_life_days must be positive")
+        if self.window_days < 1:
+            raise ValueError("window_days must be at least 1")
+
+
+@dataclass(frozen=True)
+class TrendingCandidate:
+    """One featured paper and its raw signals (missing signals count as 0)."""
+
+    paper_id: str
+    featured_on: date
+    signals: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class TrendingTerm:
+    signal: str
+    value: float
+    weight: float
+
+    @property
+    def contribution(self) -> float:
+        return self.value * self.weight
+
+
+@dataclass(frozen=True)
+class TrendingScore:
+    paper_id: str
+    featured_on: date
+    age_days: float
+    decay: float
+    terms: tuple[TrendingTerm, ...]
+
+    @property
+    def score(self) -> float:
+        return self.decay * sum(term.contribution for term in self.terms)
+
+    def explain(self, params: TrendingParams) -> str:
+        """One sentence a reader can check: the signals, the decay, the result."""
+        parts = [
+            f"{_number(t.value)} {SIGNAL_LABELS.get(t.signal, t.signal.replace('_', ' '))}"
+            + ("" if t.weight == 1 else f" × {_number(t.weight)}")
+            for t in self.terms
+        ]
+        signals = " + ".join(parts) if parts else "no signals"
+        return (
+            f"{signals}, × {self.decay:.2f} for being featured {_days(self.age_days)} ago "
+            f"(half-life {_number(params.half_life_days)} days) = {self.score:.1f}"
+        )
+
+
+def score_candidate(candidate: TrendingCandidate, as_of: datetime, params: TrendingParams) -> TrendingScore | None:
+    """The candidate's score at ``as_of``, or None when it is outside the window (or in the future)."""
+    featured_at = datetime.combine(candidate.featured_on, time.min)
+    age = as_of.replace(tzinfo=None) - featured_at
+    if age < timedelta(0) or age > timedelta(days=params.window_days):
+        return None
+    age_days = age.total_seconds() / 86400
+    terms = tuple(
+        TrendingTerm(name, float(candidate.signals.get(name, 0) or 0), float(weight))
+        for name, weight in params.weights.items()
+    )
+    return TrendingScore(candidate.paper_id, candidate.featured_on, age_days, 0.5 ** (age_days / params.half_life_days), terms)
+
+
+def rank(candidates: Iterable[TrendingCandidate], as_of: datetime, params: TrendingParams) -> list[TrendingScore]:
+    """Scores inside the window, best first; ties go to the more recently featured, then the id."""
+    scored = [s for c in candidates if (s := score_candidate(c, as_of, params)) is not None]
+    scored.sort(key=lambda s: (-s.score, -s.featured_on.toordinal(), s.paper_id))
+    return scored
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _days(age_days: float) -> str:
+    if age_days < 1:
+        return "less than a day"
+    whole = int(age_days)
+    return f"{whole} day" if whole == 1 else f"{whole} days"
