@@ -1,0 +1,84 @@
+"""Text analysis shared by indexing, querying and snippets: words, stopwords, stems.
+
+One analyzer serves every keyword backend (SQLite FTS5 and PostgreSQL), so both rank identically:
+the index stores analyzed tokens, and a query goes through the same function. Snowball's English
+stemmer (PyStemmer, C) is the one the reference BM25 runs on SciFact used.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import Stemmer
+
+# Letters and digits, with inner apostrophes/periods dropped by the split; "gpt-4" yields gpt, 4.
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+# Function words that carry no topic. Kept short on purpose: "not", "no", "all" and numbers stay,
+# since claims such as "X does not cause Y" lean on them for BM25 phrase and term matching.
+STOPWORDS = frozenset(
+    """
+    a about above after again against am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has
+    have having he her here hers herself him himself his how i if in into is it its itself just me
+    more most my myself of off on once only or other our ours ourselves out over own same she should
+    so some such than that the their theirs them themselves then there these they this those through
+    to too under until up very was we were what when where which while who whom why will with would
+    you your yours yourself yourselves s t
+    """.split()
+)
+
+_STEMMER = Stemmer.Stemmer("english")
+_STEM_CACHE: dict[str, str] = {}
+_STEM_CACHE_LIMIT = 500_000
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents, so "Schrödinger" and "schrodinger" meet."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def stem(word: str) -> str:
+    """The Snowball stem of one folded word (memoised: vocabularies are small, corpora are not)."""
+    stemmed = _STEM_CACHE.get(word)
+    if stemmed is None:
+        stemmed = _STEMMER.stemWord(word)
+        if len(_STEM_CACHE) < _STEM_CACHE_LIMIT:
+            _STEM_CACHE[word] = stemmed
+    return stemmed
+
+
+@dataclass(frozen=True)
+class Token:
+    """A word of the original text: where it is and what the index calls it (None: a stopword)."""
+
+    start: int
+    end: int
+    term: str | None
+
+
+def tokens(text: str) -> Iterator[Token]:
+    """Every word of ``text`` with its character offsets, for snippets and phrase checks."""
+    for match in _WORD.finditer(text or ""):
+        # Folding may split a word ("½" becomes "1⁄2"); its parts are joined as the index would see them.
+        word = "".join(_WORD.findall(fold(match.group())))
+        yield Token(match.start(), match.end(), None if not word or word in STOPWORDS else stem(word))
+
+
+def analyze(text: str) -> list[str]:
+    """The index terms of ``text`` in order: folded, stopwords dropped, stemmed."""
+    terms = []
+    for match in _WORD.finditer(fold(text or "")):
+        word = match.group()
+        if word not in STOPWORDS:
+            terms.append(stem(word))
+    return terms
+
+
+def normalise_title(title: str) -> str:
+    """A key under which two spellings of one title meet: folded, punctuation and spacing ignored."""
+    return " ".join(_WORD.findall(fold(title or "")))

@@ -1,0 +1,292 @@
+"""The search query language, parsed without I/O.
+
+    graph neural networks "message passing" -survey author:"Yann LeCun" cat:cs.LG
+    year:2026  from:2026-03-01  until:2026-04  date:2026-03-01..2026-04-30  has:code  sort:date
+
+Words are ranked (BM25 and meaning); a "quoted phrase" must appear; ``-word`` and ``-"a phrase"``
+must not. Any string at all parses to a :class:`Query` or raises :class:`QueryError` with a message
+meant for the person who typed it; nothing else escapes :func:`parse_query`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from paperboard.errors import UserError
+
+MAX_QUERY_CHARS = 4000
+SORTS = ("relevance", "date", "trending")
+_SORT_ALIASES = {"relevance": "relevance", "best": "relevance", "date": "date", "new": "date",
+                 "newest": "date", "recent": "date", "trending": "trending", "hot": "trending"}
+_FIELD_ALIASES = {"author": "author", "au": "author", "cat": "cat", "category": "cat", "year": "year",
+                  "from": "from", "since": "from", "until": "until", "date": "date",
+                  "has": "has", "sort": "sort"}
+_CATEGORY = re.compile(r"[A-Za-z][A-Za-z-]*(?:\.[A-Za-z][A-Za-z-]*)?")
+_PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
+EXAMPLE = 'graph neural networks "message passing" -survey author:"Yann LeCun" cat:cs.LG year:2026'
+
+
+class QueryError(UserError):
+    """The query cannot be understood; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a person asked for. ``words`` and ``phrases`` keep the text as typed (not analyzed)."""
+
+    text: str = ""
+    words: tuple[str, ...] = ()
+    phrases: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    date_from: date | None = None
+    date_until: date | None = None
+    has_code: bool = False
+    sort: str = "relevance"
+    sort_given: bool = False
+    # Words and phrases in the order typed: the natural-language part, which the embedder reads.
+    free_text: str = ""
+
+    @property
+    def has_text(self) -> bool:
+        return bool(self.words or self.phrases)
+
+    @property
+    def has_filters(self) -> bool:
+        return bool(self.authors or self.categories or self.date_from or self.date_until or self.has_code)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.has_text or self.has_filters or self.excluded)
+
+    def with_filters(
+        self,
+        *,
+        authors: tuple[str, ...] = (),
+        categories: tuple[str, ...] = (),
+        date_from: date | None = None,
+        date_until: date | None = None,
+        has_code: bool = False,
+        sort: str | None = None,
+    ) -> "Query":
+        """This query narrowed by filters given beside the text (form fields, CLI options).
+
+        Checked as strictly as the same filters typed into the text; the narrower date bound wins.
+        """
+        start = max(filter(None, (self.date_from, date_from)), default=None)
+        end = min(filter(None, (self.date_until, date_until)), default=None)
+        _check_range(start, end)
+        chosen = self.sort
+        if sort:
+            chosen = _SORT_ALIASES.get(sort.lower())
+            if chosen is None:
+                raise QueryError(f"sort {sort!r} is not an order; use one of: " + ", ".join(SORTS))
+        extra_authors = tuple(a.strip() for a in authors if a and a.strip())
+        extra_categories = tuple(_category(c.strip()) for c in categories if c and c.strip())
+        return replace(
+            self,
+            authors=self.authors + extra_authors,
+            categories=tuple(dict.fromkeys(self.categories + extra_categories)),
+            date_from=start,
+            date_until=end,
+            has_code=self.has_code or has_code,
+            sort=chosen,
+            sort_given=self.sort_given or bool(sort),
+        )
+
+
+@dataclass
+class _Builder:
+    words: list[str] = field(default_factory=list)
+    phrases: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    free: list[str] = field(default_factory=list)
+    date_from: date | None = None
+    date_until: date | None = None
+    has_code: bool = False
+    sort: str | None = None
+
+    def narrow(self, start: date | None, end: date | None) -> None:
+        if start and (self.date_from is None or start > self.date_from):
+            self.date_from = start
+        if end and (self.date_until is None or end < self.date_until):
+            self.date_until = end
+
+
+def parse_query(text: str) -> Query:
+    """Parse ``text``; raise QueryError (and only that) when it cannot mean anything."""
+    if not isinstance(text, str):
+        raise QueryError("the query must be text")
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"the query is too long ({len(text):,} characters; at most {MAX_QUERY_CHARS:,})")
+    cleaned = _clean(text)
+    builder = _Builder()
+    for negated, name, value, quoted in _lex(cleaned):
+        if name is None:
+            _add_text(builder, negated, value, quoted)
+        elif negated:
+            raise QueryError(f"'-{name}:' is not supported: exclusion works on words and \"phrases\" only")
+        else:
+            _add_field(builder, name, value)
+    _check_range(builder.date_from, builder.date_until)
+    return Query(
+        text=cleaned,
+        words=tuple(builder.words),
+        phrases=tuple(builder.phrases),
+        excluded=tuple(builder.excluded),
+        authors=tuple(builder.authors),
+        categories=tuple(dict.fromkeys(builder.categories)),
+        date_from=builder.date_from,
+        date_until=builder.date_until,
+        has_code=builder.has_code,
+        sort=builder.sort or "relevance",
+        sort_given=builder.sort is not None,
+        free_text=" ".join(builder.free),
+    )
+
+
+def _clean(text: str) -> str:
+    """Control and format characters (NUL, zero-width, bidi marks) become spaces; runs collapse."""
+    kept = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") else ch for ch in text)
+    # Typographic quotes count as quotes: people paste them from papers and mail.
+    kept = kept.translate({0x201C: '"', 0x201D: '"', 0x201E: '"', 0x00AB: '"', 0x00BB: '"'})
+    return " ".join(kept.split())
+
+
+def _lex(text: str):
+    """Yield (negated, field name or None, value, quoted) for each piece of ``text``."""
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] == " ":
+            i += 1
+            continue
+        negated = text[i] == "-" and i + 1 < n and text[i + 1] not in " -"
+        if negated:
+            i += 1
+        if text[i] == '"':
+            value, i = _read_quoted(text, i)
+            yield negated, None, value, True
+            continue
+        start = i
+        while i < n and text[i] not in ' "':
+            i += 1
+        word = text[start:i]
+        name, sep, value = word.partition(":")
+        known = _FIELD_ALIASES.get(name.lower()) if sep else None
+        if known and not value and i < n and text[i] == '"':
+            value, i = _read_quoted(text, i)
+            yield negated, known, value, True
+        elif known:
+            yield negated, known, value, False
+        else:
+            yield negated, None, word, False
+
+
+def _read_quoted(text: str, i: int) -> tuple[str, int]:
+    """The text between the quote at ``i`` and the next one; an unclosed quote runs to the end."""
+    end = text.find('"', i + 1)
+    if end < 0:
+        return text[i + 1 :].strip(), len(text)
+    return text[i + 1 : end].strip(), end + 1
+
+
+def _add_text(builder: _Builder, negated: bool, value: str, quoted: bool) -> None:
+    value = value.strip()
+    if not value or value == "-":
+        return
+    if negated:
+        builder.excluded.append(value)
+    elif quoted:
+        builder.phrases.append(value)
+        builder.free.append(value)
+    else:
+        builder.words.append(value)
+        builder.free.append(value)
+
+
+def _add_field(builder: _Builder, name: str, value: str) -> None:
+    value = value.strip()
+    if not value:
+        raise QueryError(f"'{name}:' needs a value, as in: {_FIELD_EXAMPLES[name]}")
+    if name == "author":
+        builder.authors.append(value)
+    elif name == "cat":
+        builder.categories.append(_category(value))
+    elif name == "has":
+        if value.lower() != "code":
+            raise QueryError(f"has:{value} is not a filter; the one there is: has:code")
+        builder.has_code = True
+    elif name == "sort":
+        sort = _SORT_ALIASES.get(value.lower())
+        if sort is None:
+            raise QueryError(f"sort:{value} is not an order; use one of: " + ", ".join(f"sort:{s}" for s in SORTS))
+        builder.sort = sort
+    elif name == "year":
+        first, _, last = value.partition("..")
+        if not re.fullmatch(r"\d{4}", first) or (last and not re.fullmatch(r"\d{4}", last)):
+            raise QueryError(f"year:{value} is not a year; write year:2026 or year:2024..2026")
+        builder.narrow(_period(first, name)[0], _period(last or first, name)[1])
+    elif name == "date":
+        first, sep, last = value.partition("..")
+        start = _period(first, name)[0] if first else None
+        end = _period(last if sep else first, name)[1] if (last or not sep) else None
+        if start is None and end is None:
+            raise QueryError(f"date:{value} names no date; write date:2026-03-01..2026-04-30")
+        builder.narrow(start, end)
+    elif name == "from":
+        builder.narrow(_period(value, name)[0], None)
+    else:  # until
+        builder.narrow(None, _period(value, name)[1])
+
+
+_FIELD_EXAMPLES = {
+    "author": 'author:"Yann LeCun" or author:lecun',
+    "cat": "cat:cs.CL (or cat:cs for all of computer science)",
+    "has": "has:code",
+    "sort": "sort:date",
+    "year": "year:2026",
+    "date": "date:2026-03-01..2026-04-30",
+    "from": "from:2026-03-01",
+    "until": "until:2026-04-30",
+}
+
+
+def _category(value: str) -> str:
+    if not _CATEGORY.fullmatch(value):
+        raise QueryError(f"cat:{value} is not an arXiv category; write cat:cs.CL, cat:hep-th or cat:cs")
+    archive, _, subject = value.partition(".")
+    archive = archive.lower()
+    if not subject:
+        return archive
+    # arXiv writes two-letter subject classes in capitals (cs.CL, math.AG), longer ones in lower case
+    # (physics.optics, cond-mat.mes-hall).
+    return f"{archive}.{subject.upper() if len(subject) == 2 else subject.lower()}"
+
+
+def _period(value: str, name: str) -> tuple[date, date]:
+    """The first and last day of a year, a month or a day written as YYYY, YYYY-MM or YYYY-MM-DD."""
+    found = _PARTIAL_DATE.fullmatch(value.strip())
+    if not found:
+        raise QueryError(f"{name}:{value} is not a date; write {_FIELD_EXAMPLES[name]}")
+    year, month, day = (int(part) if part else None for part in found.groups())
+    try:
+        if month is None:
+            return date(year, 1, 1), date(year, 12, 31)
+        if day is None:
+            return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+        exact = date(year, month, day)
+    except ValueError:
+        raise QueryError(f"{name}:{value} is not a date on the calendar") from None
+    return exact, exact
+
+
+def _check_range(start: date | None, end: date | None) -> None:
+    if start and end and start > end:
+        raise QueryError(f"the dates leave nothing between them: from {start} is after until {end}")
