@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from sqlalchemy import Connection, insert, select, update
@@ -10,6 +10,8 @@ from sqlalchemy import Connection, insert, select, update
 from paperboard.adapters.store.papers import utcnow
 from paperboard.adapters.store.schema import daily_features
 from paperboard.domain.paper import DailyFeature
+
+_ID_CHUNK = 500  # stays below SQLite's bound-parameter limit
 
 
 def upsert_features(connection: Connection, features: Iterable[DailyFeature]) -> tuple[int, int]:
@@ -45,6 +47,16 @@ def upsert_features(connection: Connection, features: Iterable[DailyFeature]) ->
             )
             updated += 1
     return inserted, updated
+
+
+def features_for(connection: Connection, paper_ids: Sequence[str]) -> dict[str, DailyFeature]:
+    """The feature of each of ``paper_ids`` that has one (an export reads them page by page)."""
+    found: dict[str, DailyFeature] = {}
+    for start in range(0, len(paper_ids), _ID_CHUNK):
+        chunk = list(paper_ids[start : start + _ID_CHUNK])
+        for r in connection.execute(select(daily_features).where(daily_features.c.paper_id.in_(chunk))):
+            found[r.paper_id] = DailyFeature(r.paper_id, r.featured_on, r.submitter, r.imported_upvotes, r.source)
+    return found
 
 
 def features_on(connection: Connection, day: date) -> list[DailyFeature]:

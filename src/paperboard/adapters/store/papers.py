@@ -30,7 +30,8 @@ def paper_to_row(paper: Paper) -> dict:
 
 
 def row_to_paper(row) -> Paper:
-    values = {name: row._mapping[name] for name in Paper.__dataclass_fields__ if name in row._mapping}
+    mapping = row._mapping  # built on each access: fetch it once, not once per field
+    values = {name: mapping[name] for name in Paper.__dataclass_fields__ if name in mapping}
     for name in _TUPLE_FIELDS:
         values[name] = tuple(values.get(name) or ())
     return Paper(**values)

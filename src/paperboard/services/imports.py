@@ -1,0 +1,232 @@
+"""Import paper files into the store, and export the store as a file another instance imports.
+
+Each batch of records is one transaction (papers, then their daily features). Records that cannot
+become papers (a bad JSON line, a missing title, a bad arXiv id) are skipped and reported with their
+file and line; the rest of the file still imports. When the file itself gives out part-way (a
+truncated gzip), the batches committed before that point stay: they are complete, valid rows, and
+re-importing the repaired file is idempotent. The records read since the last commit are dropped,
+and the error says how many papers were kept.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import BinaryIO
+
+from paperboard.adapters.sources.files import FileFormatError, PaperFile, Record, Skipped
+from paperboard.adapters.sources.formats import Parsed, export_header, export_record
+from paperboard.adapters.store import features as feature_store
+from paperboard.adapters.store import papers as paper_store
+from paperboard.adapters.store.database import Database
+from paperboard.domain.paper import ImportCounts
+from paperboard.errors import UserError
+from paperboard.services.context import AppContext
+
+DEFAULT_BATCH_SIZE = 1000
+EXAMPLES_KEPT = 5  # skipped lines reported by file and line; the rest only counted
+# An export is one deliberate bulk read of a consistent snapshot, not a page view under a budget.
+_EXPORT_READ_BUDGET_MS = 6 * 60 * 60 * 1000
+
+Progress = Callable[[Path, int, int], None]
+
+
+@dataclass
+class FileReport:
+    """What importing one file did."""
+
+    path: Path
+    format: str | None = None
+    counts: ImportCounts = field(default_factory=ImportCounts)
+    rejected: int = 0  # records skipped as bad input (a subset of counts.skipped)
+    examples: list[str] = field(default_factory=list)
+    features_inserted: int = 0
+    features_updated: int = 0
+
+    def reject(self, item: Skipped) -> None:
+        self.counts.read += 1
+        self.counts.skip(item.reason)
+        self.rejected += 1
+        if len(self.examples) < EXAMPLES_KEPT:
+            self.examples.append(f"{self.path} line {item.line:,}: {item.detail}")
+
+    def as_dict(self) -> dict:
+        return {
+            "file": str(self.path),
+            "format": self.format,
+            **self.counts.as_dict(),
+            "rejected": self.rejected,
+            "rejected_examples": list(self.examples),
+            "features_inserted": self.features_inserted,
+            "features_updated": self.features_updated,
+        }
+
+
+class FileImportFailed(UserError):
+    """A file could not be read on. ``completed`` holds the files imported before it."""
+
+    def __init__(self, message: str, completed: list[FileReport]) -> None:
+        super().__init__(message)
+        self.completed = completed
+
+
+def import_files(
+    ctx: AppContext,
+    paths: Sequence[Path | str],
+    format: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_progress: Progress | None = None,
+) -> list[FileReport]:
+    """Import every file in order; ``format`` None means detect each file's own.
+
+    All files are opened and their format told before anything is written, so an unreadable file
+    or an unknown format anywhere stops the run before it changes the database.
+    """
+    if batch_size < 1:
+        raise UserError(f"the batch size must be at least 1, not {batch_size}")
+    paths = [Path(p) for p in paths]
+    for path in paths:
+        with PaperFile(path, format):
+            pass
+    reports: list[FileReport] = []
+    for path in paths:
+        try:
+            reports.append(import_file(ctx.database, path, format, batch_size, on_progress))
+        except FileImportFailed as error:
+            error.completed = reports
+            raise
+    return reports
+
+
+def import_file(
+    database: Database,
+    path: Path,
+    format: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_progress: Progress | None = None,
+) -> FileReport:
+    report = FileReport(path)
+    with PaperFile(path, format) as source:
+        report.format = source.format
+        batch: list[Parsed] = []
+        try:
+            for item in source.records():
+                if isinstance(item, Skipped):
+                    report.reject(item)
+                    continue
+                batch.append(item.parsed)
+                if len(batch) >= batch_size:
+                    _write_batch(database, batch, report)
+                    batch = []
+                    if on_progress:
+                        on_progress(path, source.position, source.size)
+        except FileFormatError as error:
+            kept = report.counts.inserted + report.counts.updated + report.counts.unchanged
+            raise FileImportFailed(
+                f"{error}. Kept the {kept:,} papers of this file committed before that line; "
+                "fix the file and import it again (re-importing changes nothing twice)",
+                completed=[],
+            ) from None
+        _write_batch(database, batch, report)
+        if on_progress:
+            on_progress(path, source.size, source.size)
+    return report
+
+
+def _write_batch(database: Database, batch: list[Parsed], report: FileReport) -> None:
+    if not batch:
+        return
+    features = [item.feature for item in batch if item.feature is not None]
+    with database.write() as connection:
+        counts = paper_store.upsert_papers(connection, (item.paper for item in batch))
+        if features:
+            inserted, updated = feature_store.upsert_features(connection, features)
+    report.counts.add(counts)
+    if features:
+        report.features_inserted += inserted
+        report.features_updated += updated
+
+
+@dataclass
+class ExportReport:
+    papers: int = 0
+    features: int = 0
+    path: str = "-"
+
+    def as_dict(self) -> dict:
+        return {"path": self.path, "papers": self.papers, "features": self.features}
+
+
+def export_papers(
+    ctx: AppContext,
+    out: Path | str | BinaryIO,
+    on_progress: Callable[[int, int], None] | None = None,
+    page_size: int = 1000,
+) -> ExportReport:
+    """Write every paper (and its daily feature) as paperboard JSON lines.
+
+    ``out`` is a path (gzip when it ends in ``.gz``; written beside, then renamed into place, so a
+    failed export never leaves half a file) or an open binary stream such as stdout.
+    """
+    if not isinstance(out, (str, Path)):
+        return _export_to(ctx.database, out, ExportReport(), on_progress, page_size)
+    target = Path(out)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with open(partial, "wb") as raw:
+            # Level 3 gives most of level 6's size (11 % larger) in 40 % of its time.
+            stream = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=3, mtime=0) if target.suffix == ".gz" else raw
+            report = _export_to(ctx.database, stream, ExportReport(path=str(target)), on_progress, page_size)
+            if stream is not raw:
+                stream.close()
+        os.replace(partial, target)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise UserError(f"{target}: cannot write the export ({error.strerror or error})") from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return report
+
+
+def _export_to(
+    database: Database,
+    stream: BinaryIO,
+    report: ExportReport,
+    on_progress: Callable[[int, int], None] | None,
+    page_size: int,
+) -> ExportReport:
+    with database.read(timeout_ms=_EXPORT_READ_BUDGET_MS) as connection:
+        total = paper_store.count_papers(connection)
+        _write_line(stream, export_header(datetime.now(timezone.utc), total))
+        page = []
+        for paper in paper_store.iter_papers(connection, batch_size=page_size):
+            page.append(paper)
+            if len(page) >= page_size:
+                _write_page(connection, stream, page, report)
+                page = []
+                if on_progress:
+                    on_progress(report.papers, total)
+        _write_page(connection, stream, page, report)
+    if on_progress:
+        on_progress(report.papers, total)
+    return report
+
+
+def _write_page(connection, stream: BinaryIO, page: Iterable, report: ExportReport) -> None:
+    page = list(page)
+    features = feature_store.features_for(connection, [p.id for p in page])
+    for paper in page:
+        feature = features.get(paper.id)
+        _write_line(stream, export_record(paper, feature))
+        report.papers += 1
+        report.features += feature is not None
+
+
+def _write_line(stream: BinaryIO, record: dict) -> None:
+    stream.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
