@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -86,6 +87,59 @@ class Settings(BaseSettings):
         "paperboard/0.1 (self-hosted paper discovery)",
         description="User-Agent sent to arXiv and GitHub.",
     )
+    environment: Literal["dev", "production"] = Field(
+        "dev",
+        description="dev or production. Production refuses an empty or short SECRET_KEY (links in mail "
+        "must verify on every process) and the /dev/mail page.",
+    )
+    mail_backend: Literal["console", "smtp"] = Field(
+        "console", description="Where mail goes: console (printed, the development default) or smtp."
+    )
+    smtp_host: str = Field("127.0.0.1", description="SMTP relay host (the default is `paperboard mail-sink`).")
+    smtp_port: int = Field(8025, ge=1, le=65535, description="SMTP relay port.")
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        "none", description="none, starttls (upgrade a plain connection, usually port 587) or tls (implicit TLS, usually 465)."
+    )
+    smtp_username: str | None = Field(None, description="SMTP login; empty means no AUTH.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password (never printed).")
+    smtp_timeout_seconds: float = Field(30.0, gt=0, description="Timeout of one SMTP connection or command.")
+    mail_from: str = Field(
+        "paperboard <paperboard@localhost>", description="From address of every mail (a display name is allowed)."
+    )
+    mail_unsubscribe_mailto: str | None = Field(
+        None, description="Address for mailto: one-click unsubscribe in List-Unsubscribe, beside the https link; empty leaves it out."
+    )
+    mail_pace_per_domain_per_minute: int = Field(
+        0, ge=0, description="Most mails one worker sends to one recipient domain per minute; 0 means no limit."
+    )
+    mail_max_attempts: int = Field(
+        5, ge=1, description="Attempts per mail on temporary SMTP errors (4xx, refused connection) before it is marked failed."
+    )
+    mail_retry_base_seconds: float = Field(
+        10.0, ge=0, description="First wait before retrying a temporary SMTP error; it doubles on each further attempt."
+    )
+    mail_confirm_hours: int = Field(
+        72, ge=1, description="How long the link in a subscription confirmation mail stays valid, in hours."
+    )
+    mail_dev_view: bool = Field(
+        False, description="Show the mail `paperboard mail-sink` received at /dev/mail (dev environment only)."
+    )
+    digest_enabled: bool = Field(True, description="Whether `paperboard up` and `paperboard worker` send digests on schedule.")
+    digest_hour_utc: int = Field(
+        7, ge=0, le=23, description="Hour (UTC) from which the day's digest is due: daily on weekdays, weekly from Monday."
+    )
+    digest_papers_per_section: int = Field(
+        5, ge=1, le=50, description="Papers in each section of a digest (trending, each category, each saved search)."
+    )
+
+    @model_validator(mode="after")
+    def _production_needs_a_real_secret(self) -> "Settings":
+        if self.environment == "production":
+            if not self.secret_key or len(self.secret_key) < 32:
+                raise ValueError("environment=production needs SECRET_KEY of at least 32 characters")
+            if self.mail_dev_view:
+                raise ValueError("mail_dev_view is for the dev environment only")
+        return self
 
     @field_validator("harvest_categories")
     @classmethod
@@ -102,6 +156,10 @@ class Settings(BaseSettings):
     @property
     def resolved_base_url(self) -> str:
         return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def mail_sink_dir(self) -> Path:
+        return self.home / "mail-sink"
 
     @classmethod
     def settings_customise_sources(
