@@ -1,0 +1,185 @@
+"""A polite HTTP client for arXiv: one request at a time, a pause between calls, patient retries.
+
+arXiv asks API clients for one call every three seconds and answers overload with 429 or 503
+plus ``Retry-After`` (its OAI-PMH endpoint uses 503 for ordinary flow control). This client
+waits at least ``delay_seconds`` between the start of two calls, honours ``Retry-After``
+(seconds or an HTTP date), and otherwise backs off exponentially with jitter. Dropped
+connections and bodies shorter than their ``Content-Length`` are retried the same way. When it
+gives up it raises :class:`~paperboard.errors.SourceUnavailable` naming the URL.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from paperboard.errors import SourceUnavailable
+from paperboard.settings import Settings
+
+log = logging.getLogger("paperboard.http")
+
+RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+# A Retry-After longer than this is a maintenance window, not back-pressure: give up and say so.
+LONGEST_RETRY_AFTER_SECONDS = 600.0
+LONGEST_BACKOFF_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A complete response body and the exact URL (query included) that produced it."""
+
+    url: str
+    status: int
+    content: bytes
+    headers: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class _Failure:
+    reason: str
+    retry_after: float | None = None
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date); None if absent or unreadable."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+class PoliteClient:
+    """Sequential GETs with a minimum spacing, retries and backoff. Use as a context manager."""
+
+    def __init__(
+        self,
+        *,
+        user_agent: str,
+        timeout_seconds: float = 30.0,
+        delay_seconds: float = 3.0,
+        max_retries: int = 5,
+        backoff_seconds: float | None = None,
+    ) -> None:
+        self.delay_seconds = delay_seconds
+        self.max_retries = max_retries
+        # The first backoff step equals the polite delay unless told otherwise; tests set both to ~0.
+        self.backoff_seconds = delay_seconds if backoff_seconds is None else backoff_seconds
+        self._lock = threading.Lock()
+        self._last_call: float | None = None
+        self._http = httpx.Client(
+            headers={"User-Agent": user_agent},
+            timeout=timeout_seconds,
+            follow_redirects=True,
+        )
+
+    @classmethod
+    def for_arxiv(cls, settings: Settings) -> "PoliteClient":
+        return cls(
+            user_agent=settings.user_agent,
+            timeout_seconds=settings.http_timeout_seconds,
+            delay_seconds=settings.arxiv_delay_seconds,
+            max_retries=settings.http_max_retries,
+        )
+
+    def __enter__(self) -> "PoliteClient":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def get(
+        self,
+        url: str,
+        params: Mapping[str, str | int] | None = None,
+        *,
+        accept_statuses: Collection[int] = (),
+    ) -> Fetched:
+        """GET ``url``; return the whole body of a 2xx answer (or of a status in ``accept_statuses``).
+
+        Raises SourceUnavailable after ``max_retries`` retries, on a Retry-After beyond
+        LONGEST_RETRY_AFTER_SECONDS, or on any other error status.
+        """
+        request = self._http.build_request("GET", url, params=params)
+        shown_url = str(request.url)
+        attempt = 0
+        with self._lock:
+            while True:
+                self._pause_between_calls()
+                outcome = self._attempt(request, shown_url, accept_statuses)
+                if isinstance(outcome, Fetched):
+                    return outcome
+                if attempt >= self.max_retries:
+                    raise SourceUnavailable(
+                        f"gave up on {shown_url} after {attempt + 1} attempts: {outcome.reason}"
+                    )
+                wait = outcome.retry_after
+                if wait is None:
+                    wait = self._backoff(attempt)
+                elif wait > LONGEST_RETRY_AFTER_SECONDS:
+                    raise SourceUnavailable(
+                        f"{shown_url} asks to retry after {wait:.0f} s ({outcome.reason}); try again later"
+                    )
+                attempt += 1
+                log.warning(
+                    "%s: %s; retry %d of %d in %.1f s", shown_url, outcome.reason, attempt, self.max_retries, wait
+                )
+                time.sleep(wait)
+
+    def _attempt(
+        self, request: httpx.Request, shown_url: str, accept_statuses: Collection[int]
+    ) -> Fetched | _Failure:
+        """One try: the answer, or what went wrong (with the wait the server asked for, if any)."""
+        try:
+            response = self._http.send(request)
+            content = response.content
+        except httpx.TimeoutException as error:
+            return _Failure(f"timed out ({type(error).__name__})")
+        except httpx.TransportError as error:
+            # Connection refused or reset, and bodies cut short of their Content-Length, land here.
+            return _Failure(f"connection failed ({_describe(error)})")
+        status = response.status_code
+        if status < 300 or status in accept_statuses:
+            return Fetched(shown_url, status, content, response.headers)
+        if status in RETRYABLE_STATUSES:
+            wait = retry_after_seconds(response.headers.get("Retry-After"))
+            reason = f"HTTP {status}" + (" with Retry-After" if wait is not None else "")
+            return _Failure(reason, wait)
+        raise SourceUnavailable(f"{shown_url} answered HTTP {status} {response.reason_phrase}".rstrip())
+
+    def _pause_between_calls(self) -> None:
+        now = time.monotonic()
+        if self._last_call is not None:
+            remaining = self._last_call + self.delay_seconds - now
+            if remaining > 0:
+                time.sleep(remaining)
+        self._last_call = time.monotonic()
+
+    def _backoff(self, attempt: int) -> float:
+        # Full jitter: many clients recovering at once do not all come back in the same second.
+        ceiling = min(LONGEST_BACKOFF_SECONDS, self.backoff_seconds * 2**attempt)
+        return random.uniform(ceiling / 2, ceiling)
+
+
+def _describe(error: Exception) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]
