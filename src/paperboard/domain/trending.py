@@ -8,18 +8,24 @@ a paper featured more than ``window_days`` ago is not trending at all. Today the
 ``imported_upvotes`` (the upvote count that came with an imported daily feature); the community
 issue adds its own signals (user upvotes, GitHub stars) by name, with a weight each, without
 changing this function. Every term is kept so a page can say *why* a paper trends.
+``github_stars`` (stars the paper's repository gained over ``stars_window_days``, see
+``domain.star_history``) counts as log(1 + stars): signal_k is the raw value for other signals.
 
 Pure: no clock, no I/O. The caller passes ``as_of`` and the parameters.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 # How a signal is named on a page ("42 imported upvotes").
-SIGNAL_LABELS = {"imported_upvotes": "imported upvotes"}
+SIGNAL_LABELS = {"imported_upvotes": "imported upvotes", "github_stars": "GitHub stars gained"}
+# Signals counted as log(1 + value): a repository gaining 5,000 stars in a week should lift its
+# paper above one gaining 50, not bury every upvoted paper beneath it.
+LOG_SIGNALS = frozenset({"github_stars"})
 
 
 @dataclass(frozen=True)
@@ -51,8 +57,19 @@ class TrendingTerm:
     weight: float
 
     @property
+    def counted(self) -> float:
+        """The value as the formula counts it: log(1 + value) for a LOG_SIGNALS signal."""
+        return math.log1p(max(0.0, self.value)) if self.signal in LOG_SIGNALS else self.value
+
+    @property
     def contribution(self) -> float:
-        return self.value * self.weight
+        return self.counted * self.weight
+
+    def describe(self) -> str:
+        label = f"{_number(self.value)} {SIGNAL_LABELS.get(self.signal, self.signal.replace('_', ' '))}"
+        if self.signal in LOG_SIGNALS:
+            label = f"log(1 + {label}) = {self.counted:.2f}"
+        return label + ("" if self.weight == 1 else f" × {_number(self.weight)}")
 
 
 @dataclass(frozen=True)
@@ -69,11 +86,7 @@ class TrendingScore:
 
     def explain(self, params: TrendingParams) -> str:
         """One sentence a reader can check: the signals, the decay, the result."""
-        parts = [
-            f"{_number(t.value)} {SIGNAL_LABELS.get(t.signal, t.signal.replace('_', ' '))}"
-            + ("" if t.weight == 1 else f" × {_number(t.weight)}")
-            for t in self.terms
-        ]
+        parts = [t.describe() for t in self.terms]
         signals = " + ".join(parts) if parts else "no signals"
         return (
             f"{signals}, × {self.decay:.2f} for being featured {_days(self.age_days)} ago "
