@@ -87,6 +87,26 @@ class Settings(BaseSettings):
         "paperboard/0.1 (self-hosted paper discovery)",
         description="User-Agent sent to arXiv and GitHub.",
     )
+    github_api_url: str = Field(
+        "https://api.github.com", description="GitHub REST API base URL (for GitHub Enterprise or a test server)."
+    )
+    github_token: SecretStr | None = Field(
+        None,
+        description="GitHub token for star counts (never printed). Empty works with 60 requests an hour; "
+        "a token without any scope raises that to 5,000.",
+    )
+    stars_refresh_limit: int = Field(
+        500, ge=1, description="Most repositories one `paperboard stars refresh` run checks on GitHub."
+    )
+    stars_recheck_hours: float = Field(
+        12.0, ge=0, description="Hours before a repository's star count is checked again."
+    )
+    stars_window_days: int = Field(
+        7, ge=1, description="Days over which trending counts the stars a paper's repository gained."
+    )
+    trending_stars_weight: float = Field(
+        5.0, ge=0, description="Weight of log(1 + stars gained) in the trending score; 0 leaves stars out."
+    )
     environment: Literal["dev", "production"] = Field(
         "dev",
         description="dev or production. Production refuses an empty or short SECRET_KEY (links in mail "
