@@ -113,6 +113,8 @@ def import_file(
     report = FileReport(path)
     with PaperFile(path, format) as source:
         report.format = source.format
+        if on_progress:
+            on_progress(path, 0, source.size)
         batch: list[Parsed] = []
         try:
             for item in source.records():
@@ -127,9 +129,13 @@ def import_file(
                         on_progress(path, source.position, source.size)
         except FileFormatError as error:
             kept = report.counts.inserted + report.counts.updated + report.counts.unchanged
+            outcome = (
+                f"the {kept:,} papers of this file committed before that line are kept"
+                if kept
+                else "nothing from this file was written"
+            )
             raise FileImportFailed(
-                f"{error}. Kept the {kept:,} papers of this file committed before that line; "
-                "fix the file and import it again (re-importing changes nothing twice)",
+                f"{error}; {outcome}. Fix the file and import it again (re-importing changes nothing twice)",
                 completed=[],
             ) from None
         _write_batch(database, batch, report)

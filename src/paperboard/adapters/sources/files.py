@@ -194,8 +194,8 @@ class PaperFile:
             record = json.loads(line)
         except UnicodeDecodeError:
             return Skipped(number, "not UTF-8 text", "the line is not UTF-8 text")
-        except ValueError as error:
-            return Skipped(number, "not valid JSON", f"not valid JSON ({error})")
+        except json.JSONDecodeError as error:
+            return Skipped(number, "not valid JSON", f"not valid JSON ({error.msg} at column {error.colno})")
         return self._parse(number, record)
 
     def _parse(self, number: int, record: object) -> Record | Skipped | None:
