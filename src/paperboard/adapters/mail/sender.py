@@ -1,0 +1,73 @@
+"""The one interface every mail goes through, the failures it reports, and the choice by setting.
+
+A sender is a context manager so that a batch of mail shares one connection:
+
+    with make_sender(settings) as sender:
+        sender.send(message)
+
+``send`` returns only when the relay accepted the message. Otherwise it raises one of the errors
+below, which say what the caller may safely do next: retry, give up on the address, give up on
+the message, or neither (the message may have been delivered).
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from typing import Protocol
+
+from paperboard.settings import Settings
+
+
+class MailError(Exception):
+    """Base of every failure to hand a message to the relay."""
+
+
+class TemporaryMailError(MailError):
+    """A 4xx reply or a connection that failed before the message was handed over: retry later."""
+
+
+class RecipientRefused(MailError):
+    """A permanent (5xx) refusal of the recipient at RCPT: the address bounces; do not retry."""
+
+
+class MessageRefused(MailError):
+    """A permanent refusal of this message (at DATA); the address is not to blame; do not retry."""
+
+
+class MailInDoubt(MailError):
+    """The connection broke after the whole message was sent: the relay may have accepted it.
+
+    Retrying could deliver it twice, so callers that promise at most one mail must not retry.
+    """
+
+
+class MailConfigError(MailError):
+    """The relay refuses us, not the recipient (login, TLS, sender address): fix the settings."""
+
+
+class MailSender(Protocol):
+    def send(self, message: EmailMessage) -> None: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> "MailSender": ...
+
+    def __exit__(self, *exc_info) -> None: ...
+
+
+def make_sender(settings: Settings) -> MailSender:
+    """The sender ``mail_backend`` names: ``smtp`` (a real relay) or ``console`` (printed)."""
+    if settings.mail_backend == "smtp":
+        from paperboard.adapters.mail.smtp import SmtpSender
+
+        return SmtpSender(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            security=settings.smtp_security,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            timeout=settings.smtp_timeout_seconds,
+        )
+    from paperboard.adapters.mail.console import ConsoleSender
+
+    return ConsoleSender()
