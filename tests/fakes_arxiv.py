@@ -9,6 +9,7 @@ Every request is recorded, so tests assert what the client asked for and how oft
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ class Request:
     path: str
     params: dict[str, str]
     headers: dict[str, str]
+    received_at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -52,7 +54,7 @@ class FakeArxiv:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def base_url(self) -> str:

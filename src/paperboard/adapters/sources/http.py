@@ -2,10 +2,10 @@
 
 arXiv asks API clients for one call every three seconds and answers overload with 429 or 503
 plus ``Retry-After`` (its OAI-PMH endpoint uses 503 for ordinary flow control). This client
-waits at least ``delay_seconds`` between the start of two calls, honours ``Retry-After``
-(seconds or an HTTP date), and otherwise backs off exponentially with jitter. Dropped
-connections and bodies shorter than their ``Content-Length`` are retried the same way. When it
-gives up it raises :class:`~paperboard.errors.SourceUnavailable` naming the URL.
+waits at least ``delay_seconds`` from the end of one call to the start of the next, honours
+``Retry-After`` (seconds or an HTTP date), and otherwise backs off exponentially with jitter.
+Dropped connections and bodies shorter than their ``Content-Length`` are retried the same way.
+When it gives up it raises :class:`~paperboard.errors.SourceUnavailable` naming the URL.
 """
 
 from __future__ import annotations
@@ -125,7 +125,11 @@ class PoliteClient:
         with self._lock:
             while True:
                 self._pause_between_calls()
-                outcome = self._attempt(request, shown_url, accept_statuses)
+                try:
+                    outcome = self._attempt(request, shown_url, accept_statuses)
+                finally:
+                    # Counted from the end of a call, so a slow answer never shortens the pause.
+                    self._last_call = time.monotonic()
                 if isinstance(outcome, Fetched):
                     return outcome
                 if attempt >= self.max_retries:
@@ -167,12 +171,10 @@ class PoliteClient:
         raise SourceUnavailable(f"{shown_url} answered HTTP {status} {response.reason_phrase}".rstrip())
 
     def _pause_between_calls(self) -> None:
-        now = time.monotonic()
         if self._last_call is not None:
-            remaining = self._last_call + self.delay_seconds - now
+            remaining = self._last_call + self.delay_seconds - time.monotonic()
             if remaining > 0:
                 time.sleep(remaining)
-        self._last_call = time.monotonic()
 
     def _backoff(self, attempt: int) -> float:
         # Full jitter: many clients recovering at once do not all come back in the same second.
