@@ -151,6 +151,25 @@ class Settings(BaseSettings):
     digest_papers_per_section: int = Field(
         5, ge=1, le=50, description="Papers in each section of a digest (trending, each category, each saved search)."
     )
+    embedding_model: Literal["minilm-int8", "minilm-fp32", "hashing"] = Field(
+        "minilm-int8",
+        description="Text embedder for semantic search: minilm-int8 (all-MiniLM-L6-v2, int8 ONNX), minilm-fp32 "
+        "(same model, full precision) or hashing (word hashing, no semantics: tests and offline use only). "
+        "Changing it re-embeds every paper.",
+    )
+    model_cache_dir: Path | None = Field(
+        None, description="Where the ONNX files built from the model package are cached. Empty means HOME/models."
+    )
+    embedding_batch_size: int = Field(
+        64, ge=1, le=10000, description="Papers embedded and stored per transaction by `paperboard embed` and ingest."
+    )
+    embedding_threads: int = Field(
+        0, ge=0, description="CPU threads one embedding model uses (onnxruntime intra-op threads); 0 means one per core."
+    )
+    embedding_device: Literal["cpu", "cuda", "auto"] = Field(
+        "cpu",
+        description="Where the embedding model runs: cpu, cuda (needs onnxruntime-gpu) or auto (CUDA when present).",
+    )
 
     @model_validator(mode="after")
     def _production_needs_a_real_secret(self) -> "Settings":
@@ -180,6 +199,10 @@ class Settings(BaseSettings):
     @property
     def mail_sink_dir(self) -> Path:
         return self.home / "mail-sink"
+
+    @property
+    def resolved_model_cache_dir(self) -> Path:
+        return self.model_cache_dir or self.home / "models"
 
     @classmethod
     def settings_customise_sources(
