@@ -53,7 +53,7 @@ class FileReport:
         self.counts.skip(item.reason)
         self.rejected += 1
         if len(self.examples) < EXAMPLES_KEPT:
-            self.examples.append(f"{self.path} line {item.line:,}: {item.detail}")
+            self.examples.append(f"{self.path} {item.where}: {item.detail}")
 
     def as_dict(self) -> dict:
         return {

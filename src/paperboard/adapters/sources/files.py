@@ -20,7 +20,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from paperboard.adapters.sources.formats import FORMATS, Parsed, RecordError, detect_format, parse_record
+from paperboard.adapters.sources.formats import (
+    FORMATS,
+    Parsed,
+    RecordError,
+    UnreadableFile,
+    detect_format,
+    parse_record,
+)
 from paperboard.errors import UserError
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -32,8 +39,8 @@ _STREAM_ERRORS = (EOFError, zlib.error, OSError)
 class FileFormatError(UserError):
     """The file as a whole cannot be read on. ``line`` is where reading stopped, when known."""
 
-    def __init__(self, path: Path, problem: str, line: int | None = None) -> None:
-        where = f"{path} line {line:,}" if line else str(path)
+    def __init__(self, path: Path, problem: str, line: int | None = None, unit: str = "line") -> None:
+        where = f"{path} {unit} {line:,}" if line else str(path)
         super().__init__(f"{where}: {problem}")
         self.path, self.problem, self.line = path, problem, line
 
@@ -51,12 +58,17 @@ class Skipped:
     line: int
     reason: str
     detail: str
+    unit: str = "line"  # "item" in a JSON array
+
+    @property
+    def where(self) -> str:
+        return f"{self.unit} {self.line:,}"
 
 
 class PaperFile:
     """``with PaperFile(path) as f: for item in f.records(): ...`` — see the module docstring.
 
-    In a JSON array, ``line`` counts array items (1 = the first item), not text lines.
+    In a JSON array, ``line`` counts array items (1 = the first item) and ``unit`` says "item".
     """
 
     def __init__(self, path: Path | str, format: str | None = None) -> None:
@@ -102,6 +114,10 @@ class PaperFile:
         self._stream = self._raw = None
 
     @property
+    def unit(self) -> str:
+        return "item" if self.is_array else "line"
+
+    @property
     def position(self) -> int:
         """Bytes of the file on disk consumed so far (compressed bytes for gzip): for progress bars."""
         if self._raw is None or self._raw.closed:
@@ -129,18 +145,24 @@ class PaperFile:
             except ValueError as error:
                 if self.format is not None:
                     return  # the given format decides; this line is skipped like any bad line
+                problem = getattr(error, "msg", "not UTF-8 text")
                 raise FileFormatError(
-                    self.path, f"not JSON lines or a JSON array, so the format cannot be told ({error})", number
+                    self.path, f"not JSON lines or a JSON array ({problem}), so the format cannot be told", number
                 ) from None
             where = number
         if self.format is None and (self._items is None or self._items):
             self.format = detect_format(first)
             if self.format is None:
-                keys = ", ".join(sorted(first)[:8]) if isinstance(first, dict) else type(first).__name__
+                shape = (
+                    f"has the keys {', '.join(sorted(first)[:8])}"
+                    if isinstance(first, dict)
+                    else f"is a JSON {type(first).__name__}, not an object"
+                )
                 raise FileFormatError(
                     self.path,
-                    f"unknown format (the first record has {keys}); pass --format, one of: {', '.join(FORMATS)}",
+                    f"unknown format: the first record {shape}; pass --format, one of: {', '.join(FORMATS)}",
                     where,
+                    self.unit,
                 )
 
     def _load_array(self, first_line: bytes) -> None:
@@ -180,7 +202,7 @@ class PaperFile:
     # -- records --------------------------------------------------------------------------
     def records(self) -> Iterator[Record | Skipped]:
         if self._first is None:
-            return
+            return iter(())
         if self._items is not None:
             items = (self._parse(index, item) for index, item in enumerate(self._items, start=1))
         else:
@@ -201,6 +223,8 @@ class PaperFile:
     def _parse(self, number: int, record: object) -> Record | Skipped | None:
         try:
             parsed = parse_record(self.format, record)
+        except UnreadableFile as error:
+            raise FileFormatError(self.path, str(error), number, self.unit) from None
         except RecordError as error:
-            return Skipped(number, error.reason, str(error))
+            return Skipped(number, error.reason, str(error), self.unit)
         return None if parsed is None else Record(number, parsed)

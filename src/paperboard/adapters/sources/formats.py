@@ -37,6 +37,10 @@ class RecordError(ValueError):
         self.reason = reason
 
 
+class UnreadableFile(RecordError):
+    """A record saying the rest of its file cannot be read (an export from a newer paperboard)."""
+
+
 @dataclass(frozen=True)
 class Parsed:
     paper: Paper
@@ -198,7 +202,10 @@ def _beir(record: dict) -> Parsed:
 def _paperboard(record: dict) -> Parsed | None:
     if "format" in record:
         if record["format"] != EXPORT_FORMAT:
-            raise RecordError("unsupported export version", f"{record['format']!r}, this paperboard reads {EXPORT_FORMAT}")
+            raise UnreadableFile(
+                "unsupported export version",
+                f"written in format {record['format']!r} by a newer paperboard; this one reads {EXPORT_FORMAT}",
+            )
         return None
     # Values are taken exactly as exported (no stripping), so an export re-imports unchanged.
     values: dict = {name: _exact_text(record, name) for name in _EXPORT_TEXT_FIELDS}
