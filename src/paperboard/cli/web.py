@@ -1,0 +1,35 @@
+"""``paperboard web``: serve the site (pages, JSON API, feeds) without the scheduled jobs.
+
+The scale-out shape runs several of these behind a reverse proxy, beside ``paperboard worker``.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from paperboard.cli.app import app
+from paperboard.cli.common import console, context
+
+
+@app.command()
+def web(
+    host: str = typer.Option(None, help="Listen address (default: PAPERBOARD_HOST)."),
+    port: int = typer.Option(None, min=1, max=65535, help="Listen port (default: PAPERBOARD_PORT)."),
+    workers: int = typer.Option(1, min=1, max=64, help="Server processes sharing the port."),
+) -> None:
+    """Serve the site and its API (no harvesting; see `paperboard up` for everything in one)."""
+    import uvicorn
+
+    ctx = context()
+    listen_host, listen_port = host or ctx.settings.host, port or ctx.settings.port
+    console.print(f"[dim]paperboard[/] serving http://{listen_host}:{listen_port}  (Ctrl+C to stop)", highlight=False)
+    if workers == 1:
+        from paperboard.web.app import create_app
+
+        uvicorn.run(create_app(ctx), host=listen_host, port=listen_port, log_level="warning")
+    else:
+        # Each worker process builds its own app from the same settings.
+        uvicorn.run(
+            "paperboard.web.app:app_from_settings", factory=True, host=listen_host, port=listen_port,
+            workers=workers, log_level="warning",
+        )

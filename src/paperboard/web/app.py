@@ -1,0 +1,63 @@
+"""The web application: pages, the huggingface_hub-compatible JSON API, feeds and operations routes.
+
+``create_app(ctx)`` wires everything for one :class:`AppContext`. Middleware, outermost first:
+metrics (every request, by route template) → CSRF token insertion → page cache → FastAPI.
+Errors become a 4xx page (HTML) or ``{"error": ...}`` (JSON under ``/api``), never a bare 500.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from paperboard import __version__
+from paperboard.services import feed
+from paperboard.services.context import AppContext, default_context
+from paperboard.web import api, feeds, ops, pages
+from paperboard.web.cache import CacheMiddleware, PageCache
+from paperboard.web.errors import install_error_handlers
+from paperboard.web.metrics import MetricsMiddleware, SiteMetrics
+from paperboard.web.ondemand import OnDemandIndexer
+from paperboard.web.rendering import make_templates
+from paperboard.web.security import CsrfMiddleware, CsrfTokens, load_secret, require_csrf
+
+_DESCRIPTION = """The JSON API of a paperboard site. The paths, parameters and field names of
+`/api/daily_papers`, `/api/papers/search` and `/api/papers/{id}` follow the Hugging Face Papers API,
+so `huggingface_hub.HfApi(endpoint=...)` works against this server (`list_daily_papers`,
+`list_papers`, `paper_info`, `read_paper`)."""
+
+
+def create_app(ctx: AppContext) -> FastAPI:
+    app = FastAPI(
+        title="paperboard",
+        version=__version__,
+        description=_DESCRIPTION,
+        dependencies=[Depends(require_csrf)],
+    )
+    app.state.ctx = ctx
+    app.state.base_url = ctx.settings.resolved_base_url
+    app.state.templates = make_templates()
+    app.state.csrf = CsrfTokens(load_secret(ctx.settings))
+    app.state.metrics = SiteMetrics()
+    app.state.cache = PageCache(lambda: feed.data_version(ctx), check_seconds=ctx.settings.web_cache_seconds)
+    app.state.indexer = OnDemandIndexer(ctx, timeout_seconds=ctx.settings.on_demand_timeout_seconds)
+
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
+    app.include_router(ops.router)
+    app.include_router(api.router)
+    # Feed URLs (/papers/feed.rss, /papers/trending/feed.atom) before the pages' /papers/{id} catch-all.
+    app.include_router(feeds.router)
+    app.include_router(pages.router)
+    install_error_handlers(app)
+
+    app.add_middleware(CacheMiddleware, cache=app.state.cache)
+    app.add_middleware(CsrfMiddleware, tokens=app.state.csrf)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    return app
+
+
+def app_from_settings() -> FastAPI:
+    """The app for the settings in the environment: the factory ``uvicorn --factory`` and workers use."""
+    return create_app(default_context())

@@ -1,0 +1,122 @@
+"""RSS 2.0 and Atom feeds of the daily papers, trending and any search.
+
+Atom carries titles and abstracts as ``type="text"``, which readers never interpret as HTML. RSS
+readers *do* treat ``<description>`` as HTML, so there the abstract is HTML-escaped before the XML
+layer escapes it again; a ``<script>`` in an abstract stays text in every reader.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, time, timezone
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from feedgen.feed import FeedGenerator
+
+from paperboard.errors import UserError
+from paperboard.services import feed
+from paperboard.web import searching
+from paperboard.web.rendering import CACHE_HEADER, paper_path, query_url, short_authors
+
+router = APIRouter(tags=["feeds"])
+
+FEED_SIZE = 50
+_MEDIA = {"rss": "application/rss+xml; charset=utf-8", "atom": "application/atom+xml; charset=utf-8"}
+
+
+def _feed_response(request: Request, fmt: str, title: str, page_path: str, subtitle: str, items) -> Response:
+    base = request.app.state.base_url
+    generator = FeedGenerator()
+    generator.id(base + page_path)
+    generator.title(title)
+    generator.link(href=base + page_path, rel="alternate")
+    generator.link(href=base + str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""), rel="self")
+    generator.description(subtitle)
+    generator.language("en")
+    newest = None
+    for item in items:
+        paper = item.paper
+        entry = generator.add_entry(order="append")
+        url = base + paper_path(paper.id)
+        entry.id(url)
+        entry.link(href=url)
+        when = _timestamp(item)
+        if when is not None:
+            entry.published(when)
+            entry.updated(when)
+            newest = max(newest or when, when)
+        if fmt == "rss":
+            entry.title(paper.title.replace("<", "&lt;").replace(">", "&gt;"))
+            entry.description(html.escape(f"{short_authors(paper.authors)}. {paper.abstract}" if paper.authors else paper.abstract))
+        else:
+            entry.title(paper.title)
+            entry.summary(paper.abstract)
+            for name in paper.authors[:20]:
+                entry.author({"name": name})
+        for category in paper.categories:
+            entry.category(term=category)
+    generator.updated(newest or datetime.now(timezone.utc))
+    body = generator.rss_str() if fmt == "rss" else generator.atom_str()
+    response = Response(body, media_type=_MEDIA[fmt])
+    response.headers[CACHE_HEADER] = "1"
+    response.headers["cache-control"] = "public, max-age=300"
+    return response
+
+
+def _timestamp(item) -> datetime | None:
+    day = item.feature.featured_on if item.feature else item.paper.announced
+    if day is not None:
+        return datetime.combine(day, time.min, tzinfo=timezone.utc)
+    if item.paper.published is not None:
+        return item.paper.published.replace(tzinfo=timezone.utc)
+    return None
+
+
+@router.get("/papers/feed.{fmt}", summary="Feed of the daily papers, or of a search when q is given")
+async def papers_feed(
+    request: Request,
+    fmt: str,
+    q: str | None = Query(None, max_length=searching.MAX_QUERY_CHARS),
+    date: str | None = Query(None, max_length=10),
+    week: str | None = Query(None, max_length=8),
+    month: str | None = Query(None, max_length=7),
+    category: str | None = Query(None, max_length=32),
+    date_from: str | None = Query(None, alias="from", max_length=10),
+    date_until: str | None = Query(None, alias="until", max_length=10),
+    has_code: bool = Query(False),
+    sort: str = Query("relevance", max_length=16),
+):
+    fmt = _format(fmt)
+    ctx = request.app.state.ctx
+    if q is not None and q.strip():
+        filters = searching.Filters.parse(category, date_from, date_until, has_code, sort)
+        results = await run_in_threadpool(searching.run, ctx, q, filters, page=1, per_page=FEED_SIZE)
+        page_path = query_url("/papers", {"q": q.strip(), **filters.as_params()})
+        return _feed_response(
+            request, fmt, f"paperboard search: {q.strip()}", page_path, f"Papers matching “{q.strip()}”.",
+            [hit.item for hit in results.hits],
+        )
+    period = feed.choose_period(date, week, month)
+    result = await run_in_threadpool(feed.daily, ctx, period, limit=FEED_SIZE)
+    label = result.period.label if result.period else "the latest day"
+    page_path = query_url("/papers", {"date": date, "week": week, "month": month})
+    return _feed_response(
+        request, fmt, f"paperboard daily papers: {label}", page_path, result.notice or f"Papers featured on {label}.", result.items
+    )
+
+
+@router.get("/papers/trending/feed.{fmt}", summary="Feed of the trending papers")
+async def trending_feed(request: Request, fmt: str):
+    fmt = _format(fmt)
+    result = await run_in_threadpool(feed.trending, request.app.state.ctx, limit=FEED_SIZE)
+    return _feed_response(
+        request, fmt, "paperboard trending papers", "/papers/trending", result.notice or "Papers the community is upvoting now.", result.items
+    )
+
+
+def _format(fmt: str) -> str:
+    if fmt not in _MEDIA:
+        raise UserError(f"feeds come as .rss or .atom, not .{fmt[:20]}")
+    return fmt

@@ -1,0 +1,56 @@
+"""Prometheus metrics: requests and latency per route *template* (``/papers/{arxiv_id}``), so one
+label value stands for every paper and the number of series stays small."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+UNMATCHED = "(unmatched)"
+# Any string can arrive as a method; only these become label values.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+class SiteMetrics:
+    def __init__(self) -> None:
+        # One registry per app, so tests (and several apps in one process) never collide.
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "paperboard_http_requests", "HTTP requests answered.", ["method", "route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "paperboard_http_request_duration_seconds",
+            "Time to answer an HTTP request.",
+            ["route"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=self.registry,
+        )
+        self.cache_entries = Gauge("paperboard_page_cache_entries", "Pages held in the page cache.", registry=self.registry)
+
+
+class MetricsMiddleware:
+    def __init__(self, app, metrics: SiteMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def record_status(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            route = scope.get("cached_route") or getattr(scope.get("route"), "path", None) or UNMATCHED
+            method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(route).observe(time.perf_counter() - started)

@@ -1,0 +1,145 @@
+"""Glue between the site and the search service: form filters, results with features, suggestions.
+
+The filters of the search form (category, date range, has code, sort) are written into the query
+text in the search language (``cat:cs.CL from:2026-03-01 has:code sort:date``), so a link, a feed URL
+and a typed query all mean the same thing to the search service.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from paperboard.errors import UserError
+from paperboard.services import feed
+from paperboard.services.context import AppContext
+from paperboard.services.feed import FeedItem
+
+PER_PAGE = 20
+MAX_QUERY_CHARS = 1000
+SIMILAR_COUNT = 6
+SORTS = (("relevance", "Best match"), ("date", "Newest"), ("trending", "Trending"))
+_CATEGORY = re.compile(r"[A-Za-z][A-Za-z-]*(?:\.[A-Za-z][A-Za-z-]*)?")
+_REASONS = {
+    "keyword": "Matched your words",
+    "semantic": "Matched by meaning",
+    "both": "Matched your words and by meaning",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    category: str | None = None
+    date_from: str | None = None
+    date_until: str | None = None
+    has_code: bool = False
+    sort: str = "relevance"
+
+    @classmethod
+    def parse(cls, category, date_from, date_until, has_code: bool, sort: str | None) -> "Filters":
+        category = (category or "").strip() or None
+        if category is not None and not _CATEGORY.fullmatch(category):
+            raise UserError(f"category must look like cs.CL or hep-th, got {category[:40]!r}")
+        date_from = (date_from or "").strip() or None
+        date_until = (date_until or "").strip() or None
+        first = feed.parse_day(date_from) if date_from else None
+        last = feed.parse_day(date_until) if date_until else None
+        if first and last and first > last:
+            raise UserError(f"the date range is empty: from {date_from} is after until {date_until}")
+        sort = (sort or "relevance").strip()
+        if sort not in {value for value, _ in SORTS}:
+            raise UserError(f"sort must be one of {', '.join(v for v, _ in SORTS)}, got {sort[:40]!r}")
+        return cls(category, date_from, date_until, bool(has_code), sort)
+
+    def as_params(self) -> dict:
+        return {
+            "category": self.category,
+            "from": self.date_from,
+            "until": self.date_until,
+            "has_code": 1 if self.has_code else None,
+            "sort": None if self.sort == "relevance" else self.sort,
+        }
+
+    def as_query_text(self) -> str:
+        parts = []
+        if self.category:
+            parts.append(f"cat:{self.category}")
+        if self.date_from:
+            parts.append(f"from:{self.date_from}")
+        if self.date_until:
+            parts.append(f"until:{self.date_until}")
+        if self.has_code:
+            parts.append("has:code")
+        if self.sort != "relevance":
+            parts.append(f"sort:{self.sort}")
+        return " ".join(parts)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.category or self.date_from or self.date_until or self.has_code)
+
+
+@dataclass(frozen=True)
+class Hit:
+    item: FeedItem
+    snippet: object
+    reason: str
+
+    @property
+    def reason_label(self) -> str:
+        return _REASONS.get(self.reason, "")
+
+
+@dataclass
+class Results:
+    hits: list[Hit] = field(default_factory=list)
+    total: int = 0
+    message: str | None = None
+
+
+def _clean(text: str) -> str:
+    if "\x00" in text:
+        raise UserError("the search text contains a NUL character")
+    return text.strip()
+
+
+def run(ctx: AppContext, q: str, filters: Filters, *, page: int, per_page: int) -> Results:
+    """Search ``q`` with ``filters``; the papers come back with their daily features."""
+    from paperboard.services import search as search_service
+
+    text = " ".join(part for part in (_clean(q), filters.as_query_text()) if part)
+    found = search_service.search(ctx, text, page=page, per_page=per_page)
+    features = feed.features_for(ctx, [hit.paper.id for hit in found.hits])
+    hits = [Hit(FeedItem(h.paper, features.get(h.paper.id)), h.snippet, h.reason) for h in found.hits]
+    return Results(hits, found.total, found.message)
+
+
+def similar(ctx: AppContext, paper_id: str) -> tuple[list[FeedItem] | None, str]:
+    """Papers like this one, or None and the reason there are none to show."""
+    from paperboard.services import search as search_service
+
+    found = search_service.similar_papers(ctx, paper_id, SIMILAR_COUNT)
+    papers = [getattr(entry, "paper", entry) for entry in found]
+    features = feed.features_for(ctx, [p.id for p in papers])
+    return [FeedItem(p, features.get(p.id)) for p in papers], ""
+
+
+def suggestions(q: str, filters: Filters, results: Results) -> list[str]:
+    """What to change when nothing matched: drop filters first, then words and quotes."""
+    if results.total:
+        return []
+    tips = []
+    if filters.category:
+        tips.append(f"Remove the category filter ({filters.category}).")
+    if filters.date_from or filters.date_until:
+        tips.append("Widen or remove the date range.")
+    if filters.has_code:
+        tips.append("Include papers without a code repository.")
+    if '"' in q:
+        tips.append("Drop the quotes: a quoted phrase must appear word for word.")
+    if re.search(r"(^|\s)-\S", q):
+        tips.append("Remove the excluded words (those starting with -).")
+    if len(q.split()) > 6:
+        tips.append("Use fewer words, or describe the idea in a short sentence.")
+    tips.append("Try other words for the same idea; search also matches by meaning.")
+    return tips

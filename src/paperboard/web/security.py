@@ -1,0 +1,162 @@
+"""CSRF protection: a signed double-submit token, and the key that signs it.
+
+Every form carries ``csrf_token``; the same value lives in the ``pb_csrf`` cookie. An unsafe request
+(POST, PUT, PATCH, DELETE) passes only when the two match and the value carries our signature, so
+a page on another site can neither read the token nor plant a cookie of its own making.
+
+Pages are cached and shared between visitors, so templates write a placeholder where the token
+goes and :class:`CsrfMiddleware` puts each visitor's own token in on the way out. The placeholder
+starts with ``<``, which escaped third-party text can never contain, so a paper title cannot
+smuggle one in.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from http.cookies import CookieError, SimpleCookie
+from pathlib import Path
+
+from fastapi import Request
+from markupsafe import Markup
+
+from paperboard.errors import UserError
+from paperboard.settings import Settings
+
+COOKIE = "pb_csrf"
+FORM_FIELD = "csrf_token"
+HEADER = "x-csrf-token"
+PLACEHOLDER = "<pb-csrf-token/>"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+class CsrfRejected(UserError):
+    """An unsafe request without a valid token: most often a form older than its cookie."""
+
+
+def load_secret(settings: Settings) -> bytes:
+    """The configured key, or one generated once and kept (mode 0600) in the data directory."""
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    path = Path(settings.home) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first: use theirs
+            pass
+        else:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip().encode()
+
+
+class CsrfTokens:
+    def __init__(self, secret: bytes) -> None:
+        self._key = hashlib.sha256(b"paperboard csrf\x00" + secret).digest()
+
+    def new(self) -> str:
+        nonce = secrets.token_urlsafe(18)
+        return f"{nonce}.{self._sign(nonce)}"
+
+    def is_genuine(self, token: str | None) -> bool:
+        if not token or token.count(".") != 1:
+            return False
+        nonce, signature = token.split(".")
+        return hmac.compare_digest(signature, self._sign(nonce))
+
+    def _sign(self, nonce: str) -> str:
+        digest = hmac.new(self._key, nonce.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def csrf_field() -> Markup:
+    """The hidden form input; the middleware replaces the placeholder with the visitor's token."""
+    return Markup(f'<input type="hidden" name="{FORM_FIELD}" value="{PLACEHOLDER}">')
+
+
+async def require_csrf(request: Request) -> None:
+    """FastAPI dependency on the whole app: unsafe methods need a matching, signed token."""
+    if request.method in SAFE_METHODS:
+        return
+    tokens: CsrfTokens = request.app.state.csrf
+    cookie = request.cookies.get(COOKIE)
+    submitted = request.headers.get(HEADER)
+    if submitted is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get(FORM_FIELD)
+        submitted = value if isinstance(value, str) else None
+    if not (tokens.is_genuine(cookie) and submitted and hmac.compare_digest(cookie, submitted)):
+        raise CsrfRejected(
+            "This form has expired or was sent from another site. Reload the page and submit it again "
+            "(cookies must be enabled)."
+        )
+
+
+class CsrfMiddleware:
+    """Writes each visitor's token into HTML pages and sets the cookie when the visitor has none."""
+
+    def __init__(self, app, tokens: CsrfTokens) -> None:
+        self.app = app
+        self.tokens = tokens
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] == "HEAD":
+            await self.app(scope, receive, send)
+            return
+        cookie = _cookie(scope, COOKIE)
+        token = cookie if self.tokens.is_genuine(cookie) else None
+        start: dict | None = None
+        chunks: list[bytes] = []
+
+        async def send_with_token(message) -> None:
+            nonlocal start, token
+            if message["type"] == "http.response.start":
+                if not _is_html(message):
+                    await send(message)
+                    return
+                start = message
+                return
+            if start is None:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body = b"".join(chunks)
+            headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+            if PLACEHOLDER.encode() in body:
+                if token is None:
+                    token = self.tokens.new()
+                    headers.append((b"set-cookie", f"{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax".encode()))
+                body = body.replace(PLACEHOLDER.encode(), token.encode())
+            headers.append((b"content-length", str(len(body)).encode()))
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, send_with_token)
+
+
+def _is_html(start_message: dict) -> bool:
+    for key, value in start_message.get("headers", []):
+        if key.lower() == b"content-type":
+            return value.startswith(b"text/html")
+    return False
+
+
+def _cookie(scope, name: str) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == b"cookie":
+            jar = SimpleCookie()
+            try:
+                jar.load(value.decode("latin-1"))
+            except CookieError:  # a malformed Cookie header is the visitor's problem, not a 500
+                return None
+            if name in jar:
+                return jar[name].value
+    return None
