@@ -116,6 +116,31 @@ subscriptions = Table(
     Index(None, "status"),
 )
 
+# One row per GitHub repository linked by a paper (URL as ``domain.links`` normalises it).
+# ``status`` is "new" (never checked), "ok" or "gone" (404/451: deleted, renamed away or blocked);
+# ``etag`` makes the next check conditional, so an unchanged repository costs no rate limit.
+repositories = Table(
+    "repositories",
+    metadata,
+    Column("url", String(255), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("stars", Integer),
+    Column("etag", String(255)),
+    Column("created_on_github", DateTime),
+    Column("first_seen_at", DateTime, nullable=False),
+    Column("last_checked_at", DateTime),
+    Index(None, "last_checked_at"),
+)
+
+# Star history: a row each time a check found a different count (a step function in time).
+repo_stars = Table(
+    "repo_stars",
+    metadata,
+    Column("repo_url", String(255), ForeignKey("repositories.url", ondelete="CASCADE"), primary_key=True),
+    Column("observed_at", DateTime, primary_key=True),
+    Column("stars", Integer, nullable=False),
+)
+
 __all__ = [
     "metadata",
     "papers",
@@ -124,4 +149,6 @@ __all__ = [
     "harvest_checkpoints",
     "paper_embeddings",
     "subscriptions",
+    "repositories",
+    "repo_stars",
 ]
