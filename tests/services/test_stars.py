@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -155,15 +155,15 @@ def test_a_spent_rate_limit_stops_the_run_and_the_next_run_resumes(ctx, github):
     with _client(github) as client:
         first = refresh_stars(ctx, now=NOW, client=client, batch_size=2)
         assert (first.checked, first.stopped is not None, first.failed) == (3, True, False)
-        assert first.resume_at == datetime.utcfromtimestamp(github.reset_at)
+        assert first.resume_at == datetime.fromtimestamp(github.reset_at, timezone.utc).replace(tzinfo=None)
         assert first.rate_limit_remaining == 0
         github.clock.now = github.reset_at + 1
         second = refresh_stars(ctx, now=NOW + timedelta(minutes=61), client=client, batch_size=2)
     assert (second.due, second.checked, second.stopped) == (2, 2, None)
     with ctx.database.read() as connection:
         assert connection.execute(select(func.count()).select_from(repo_stars)).scalar_one() == 5
-        assert connection.execute(select(func.count()).select_from(repositories).where(
-            repositories.c.last_checked_at.is_(None))).scalar_one() == 0
+        never_checked = select(func.count()).select_from(repositories).where(repositories.c.last_checked_at.is_(None))
+        assert connection.execute(never_checked).scalar_one() == 0
 
 
 def test_github_failing_mid_run_keeps_the_batches_already_checked(ctx, github):

@@ -68,12 +68,13 @@ def refresh_stars(
     summary = RefreshSummary()
     recent_since = now.date() - timedelta(days=TrendingParams().window_days)
     with ctx.database.write() as connection:
-        recent = [url for _, links in store.recent_paper_links(connection, recent_since) if (url := paper_repository(links))]
+        links = store.recent_paper_links(connection, recent_since)
+        recent = list(dict.fromkeys(url for _, urls in links if (url := paper_repository(urls))))
         summary.newly_tracked = store.track_repositories(connection, recent, now)
     with ctx.database.read() as connection:
         due = store.repositories_due(
             connection,
-            list(dict.fromkeys(recent)),
+            recent,
             checked_before=now - timedelta(hours=settings.stars_recheck_hours),
             gone_checked_before=now - timedelta(days=GONE_RECHECK_DAYS),
             limit=limit,

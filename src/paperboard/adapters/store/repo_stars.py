@@ -107,12 +107,13 @@ def repositories_due(
         if len(chosen) >= limit:
             break
         chunk = list(first[start : start + _CHUNK])
-        rows = {r.url: _tracked(r) for r in connection.execute(select(repositories).where(repositories.c.url.in_(chunk), due))}
+        query = select(repositories).where(repositories.c.url.in_(chunk), due)
+        rows = {r.url: _tracked(r) for r in connection.execute(query)}
         for url in chunk:
             if url in rows and len(chosen) < limit:
                 chosen[url] = rows[url]
     if len(chosen) < limit:
-        # Fetch a little more than needed, since some of these may already be among ``chosen``.
+        # ``limit`` rows suffice: at most ``len(chosen)`` of them are already chosen.
         rest = connection.execute(
             select(repositories)
             .where(due)
