@@ -31,6 +31,7 @@ from paperboard.services.imports import import_files
 from paperboard.settings import Settings
 from paperboard.web.app import create_app
 from tests.conftest import LISTINGS, new_postgres_database
+from tests.fakes_arxiv import ApiCorpus, FakeArxiv
 
 SOURCE = LISTINGS / "papers-2026-04-a.jsonl.gz"
 EVERY_NTH = 3
@@ -95,16 +96,33 @@ def seeded(request, tmp_path_factory, listing_records) -> dict:
     return seeded
 
 
-def make_ctx(seeded: dict, **overrides) -> AppContext:
-    values = dict(home=seeded["home"], database_url=seeded["url"], base_url="http://testserver", secret_key="t" * 40)
+@pytest.fixture(scope="session")
+def fake_arxiv():
+    """arXiv's API on 127.0.0.1, knowing no papers unless a test adds some: on-demand indexing
+    of an unknown id never leaves the machine."""
+    with FakeArxiv() as server:
+        server.api = ApiCorpus({})
+        yield server
+
+
+def make_ctx(seeded: dict, arxiv: FakeArxiv, **overrides) -> AppContext:
+    values = dict(
+        home=seeded["home"],
+        database_url=seeded["url"],
+        base_url="http://testserver",
+        secret_key="t" * 40,
+        arxiv_api_url=arxiv.api_url,
+        arxiv_delay_seconds=0,
+        http_max_retries=0,
+    )
     values.update(overrides)
     return AppContext(Settings(**values))
 
 
 @pytest.fixture
-def site(seeded) -> TestClient:
+def site(seeded, fake_arxiv) -> TestClient:
     """An in-process client of the site on the seeded database."""
-    ctx = make_ctx(seeded)
+    ctx = make_ctx(seeded, fake_arxiv)
     with TestClient(create_app(ctx), follow_redirects=False) as client:
         yield client
     ctx.database.dispose()
@@ -142,8 +160,8 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_site(seeded):
-    ctx = make_ctx(seeded)
+def live_site(seeded, fake_arxiv):
+    ctx = make_ctx(seeded, fake_arxiv)
     with LiveServer(create_app(ctx)) as server:
         yield server
     ctx.database.dispose()

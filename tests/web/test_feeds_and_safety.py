@@ -79,13 +79,13 @@ def test_subscribe_refuses_bad_addresses(site, email, reason):
     assert reason in response.text
 
 
-def test_cached_pages_carry_each_visitors_own_token(seeded):
+def test_cached_pages_carry_each_visitors_own_token(seeded, fake_arxiv):
     from fastapi.testclient import TestClient
 
     from paperboard.web.app import create_app
     from tests.web.conftest import make_ctx
 
-    app = create_app(make_ctx(seeded))
+    app = create_app(make_ctx(seeded, fake_arxiv))
     with TestClient(app) as one, TestClient(app) as two:
         first, second = one.get("/papers/trending"), two.get("/papers/trending")
         assert app.state.cache.hits >= 1  # the second visitor got the cached page

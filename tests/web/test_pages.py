@@ -139,12 +139,38 @@ def test_malformed_id_is_a_404_that_says_why(site):
     assert "is not an arXiv id" in unescape(response.text)
 
 
-def test_unknown_well_formed_id_says_why_it_is_missing(site):
+def test_unknown_well_formed_id_says_why_it_is_missing(site, fake_arxiv):
     response = site.get("/papers/2604.00001")
     assert response.status_code == 404
     text = unescape(response.text)
-    assert "does not have arXiv:2604.00001 yet" in text
+    assert "does not have arXiv:2604.00001 yet" in text and "arXiv has no paper 2604.00001" in text
     assert "https://arxiv.org/abs/2604.00001" in text
+    asked = len(fake_arxiv.requests)
+    assert site.get("/papers/2604.00001").status_code == 404
+    assert len(fake_arxiv.requests) == asked  # a failed id is not fetched again right away
+
+
+def test_unknown_id_is_indexed_on_demand(tmp_path, fake_arxiv):
+    from fastapi.testclient import TestClient
+
+    from paperboard.adapters.store.database import Database
+    from paperboard.adapters.store.migrate import upgrade
+    from paperboard.web.app import create_app
+    from tests.fakes_arxiv import ApiCorpus, atom_entry
+    from tests.web.conftest import make_ctx
+
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    upgrade(Database(url))
+    fake_arxiv.api = ApiCorpus({"hep-th/9901002": atom_entry("hep-th/9901002", title="Fetched on demand")})
+    try:
+        ctx = make_ctx({"home": tmp_path / "home", "url": url}, fake_arxiv)
+        with TestClient(create_app(ctx)) as client:
+            assert client.get("/papers").status_code == 200  # a page cached before the paper existed
+            response = client.get("/papers/hep-th/9901002")
+            assert response.status_code == 200 and "Fetched on demand" in response.text
+            assert "Fetched on demand" in client.get("/papers").text  # the cache was emptied
+    finally:
+        fake_arxiv.api = ApiCorpus({})
 
 
 def test_markdown_by_suffix_and_by_accept_header(site, seeded):
