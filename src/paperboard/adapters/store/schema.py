@@ -174,6 +174,22 @@ repo_stars = Table(
     Column("stars", Integer, nullable=False),
 )
 
+# The keyword index's document table: ``doc_id`` is the row id of the full-text index (FTS5 on
+# SQLite, a tsvector table on PostgreSQL; both are engine-specific and created by migration 0006),
+# ``title_key`` finds an exact title, ``length`` is the analyzed length BM25 normalises by.
+search_documents = Table(
+    "search_documents",
+    metadata,
+    Column("doc_id", Integer, primary_key=True, autoincrement=True),
+    Column("paper_id", String(64), ForeignKey("papers.id", ondelete="CASCADE"), nullable=False),
+    Column("title_key", Text, nullable=False),
+    Column("length", Integer, nullable=False),
+    Column("text_hash", String(64), nullable=False),
+    Column("indexed_at", DateTime, nullable=False),
+    Index(None, "paper_id", unique=True),
+    Index(None, "title_key"),
+)
+
 __all__ = [
     "metadata",
     "papers",

@@ -1,0 +1,352 @@
+"""The keyword leg: BM25 over title, abstract and authors, with field weights.
+
+Both engines index the same analyzed terms (``paperboard.domain.analysis``) and rank with the same
+BM25 (FTS5's constants k1 = 1.2, b = 0.75, its IDF and its column-weighted term frequency), so a
+site moved from SQLite to PostgreSQL ranks alike. SQLite runs FTS5's ``bm25()``; PostgreSQL
+(``keyword_pg``) computes the formula in SQL over a weighted ``tsvector``.
+
+User text never reaches ``MATCH`` or ``tsquery`` as written: queries are built from analyzed terms
+(letters and digits only) that this module quotes itself.
+
+Bounded cost. BM25 must score every row that matches (FTS5: ~1.2 µs a row), and at a million papers
+a common word matches hundreds of thousands. When the matching rows would exceed
+``SCORING_BUDGET``, the leg scores instead the newest ``SCORING_BUDGET`` papers holding *all* the
+words, then (if that found too few) the newest holding *any*. Scores stay comparable because both
+passes score the same terms. Below the budget, the ranking is exact BM25.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Float, Integer, column, delete, insert, or_, select, text, update
+
+from paperboard.adapters.search.filters import PaperFilter
+from paperboard.adapters.store.database import Database
+from paperboard.adapters.store.papers import utcnow
+from paperboard.adapters.store.schema import papers, search_documents
+from paperboard.domain.analysis import analyze, normalise_title
+from paperboard.domain.paper import Paper
+from paperboard.domain.query import Query
+
+K1 = 1.2
+B = 0.75
+# Field weights (title, abstract, authors), chosen on SciFact's *train* queries (eval beir).
+TITLE_WEIGHT = 1.0
+ABSTRACT_WEIGHT = 1.0
+AUTHORS_WEIGHT = 1.0
+SCORING_BUDGET = 20_000
+MAX_TERMS = 32  # a pasted abstract is searched by its first 32 distinct terms
+# Part of every text hash: changing the analyzer re-indexes everything on the next catch-up.
+ANALYZER_VERSION = "snowball-en-1"
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class KeywordQuery:
+    """A query as index terms. ``terms`` are ranked; the rest constrain which papers may match."""
+
+    terms: tuple[str, ...] = ()
+    phrases: tuple[tuple[str, ...], ...] = ()
+    authors: tuple[tuple[str, ...], ...] = ()
+    excluded: tuple[tuple[str, ...], ...] = ()
+
+    @classmethod
+    def of(cls, query: Query) -> "KeywordQuery":
+        terms: list[str] = []
+        for part in (*query.words, *query.phrases):
+            terms.extend(analyze(part))
+        return cls(
+            terms=tuple(dict.fromkeys(terms))[:MAX_TERMS],
+            phrases=_nonempty(analyze(p) for p in query.phrases),
+            authors=_nonempty(analyze(a) for a in query.authors),
+            excluded=_nonempty(analyze(e) for e in query.excluded),
+        )
+
+    @property
+    def constrains(self) -> bool:
+        """Whether some papers are ruled in or out regardless of rank (phrases, authors, -words)."""
+        return bool(self.phrases or self.authors or self.excluded)
+
+
+def _nonempty(groups: Iterable[list[str]]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(group) for group in groups if group)
+
+
+@dataclass(frozen=True)
+class IndexedText:
+    """One paper as the index sees it."""
+
+    paper_id: str
+    title: tuple[str, ...]
+    abstract: tuple[str, ...]
+    authors: tuple[str, ...]
+    title_key: str
+    text_hash: str
+
+    @property
+    def length(self) -> int:
+        return len(self.title) + len(self.abstract) + len(self.authors)
+
+    @classmethod
+    def of(cls, paper: Paper) -> "IndexedText":
+        authors = " ; ".join(paper.authors)
+        digest = hashlib.sha256(
+            "\x1f".join((ANALYZER_VERSION, paper.title, paper.abstract, authors)).encode()
+        ).hexdigest()
+        return cls(
+            paper.id,
+            tuple(analyze(paper.title)),
+            tuple(analyze(paper.abstract)),
+            tuple(analyze(authors)),
+            normalise_title(paper.title),
+            digest,
+        )
+
+
+@dataclass
+class KeywordHits:
+    hits: list[tuple[str, float]]  # (paper id, BM25 score) best first
+    exact: bool  # False: ranked within the newest SCORING_BUDGET matches (see module doc)
+
+
+class KeywordIndex:
+    """Shared bookkeeping; the engine-specific halves override the ``_`` methods."""
+
+    # -- writing ------------------------------------------------------------------------------
+    def index(self, connection: Connection, batch: Sequence[Paper]) -> int:
+        """Index (or re-index) ``batch`` inside the caller's transaction; return how many changed."""
+        texts = {paper.id: IndexedText.of(paper) for paper in batch}
+        known = self._documents(connection, list(texts))
+        now = utcnow()
+        fresh_ids = [paper_id for paper_id in texts if paper_id not in known]
+        changed = [known[i] for i, t in texts.items() if i in known and known[i][2] != t.text_hash]
+        unchanged = [known[i][0] for i, t in texts.items() if i in known and known[i][2] == t.text_hash]
+        for start in range(0, len(unchanged), _CHUNK):
+            chunk = unchanged[start : start + _CHUNK]
+            connection.execute(
+                update(search_documents).where(search_documents.c.doc_id.in_(chunk)).values(indexed_at=now)
+            )
+        if changed:
+            self._remove_terms(connection, [(doc_id, length) for doc_id, length, _hash in changed])
+            for doc_id, _length, _hash in changed:
+                connection.execute(delete(search_documents).where(search_documents.c.doc_id == doc_id))
+        rewritten = fresh_ids + [i for i, t in texts.items() if i in known and known[i][2] != t.text_hash]
+        if not rewritten:
+            return 0
+        connection.execute(
+            insert(search_documents),
+            [
+                {
+                    "paper_id": paper_id,
+                    "title_key": texts[paper_id].title_key,
+                    "length": texts[paper_id].length,
+                    "text_hash": texts[paper_id].text_hash,
+                    "indexed_at": now,
+                }
+                for paper_id in rewritten
+            ],
+        )
+        ids = self._documents(connection, rewritten)
+        self._add_terms(connection, [(ids[paper_id][0], texts[paper_id]) for paper_id in rewritten])
+        return len(rewritten)
+
+    def stale_ids(self, connection: Connection, limit: int) -> list[str]:
+        """Papers never indexed, or modified since: the catch-up's next batch."""
+        query = (
+            select(papers.c.id)
+            .outerjoin(search_documents, search_documents.c.paper_id == papers.c.id)
+            .where(or_(search_documents.c.doc_id.is_(None), papers.c.modified_at > search_documents.c.indexed_at))
+            .order_by(papers.c.id)
+            .limit(limit)
+        )
+        return list(connection.execute(query).scalars())
+
+    def title_matches(self, connection: Connection, title: str) -> list[str]:
+        key = normalise_title(title)
+        if not key:
+            return []
+        query = select(search_documents.c.paper_id).where(search_documents.c.title_key == key)
+        return sorted(connection.execute(query).scalars())
+
+    def _documents(self, connection: Connection, paper_ids: list[str]) -> dict[str, tuple[int, int, str]]:
+        found: dict[str, tuple[int, int, str]] = {}
+        columns = (search_documents.c.paper_id, search_documents.c.doc_id, search_documents.c.length,
+                   search_documents.c.text_hash)
+        for start in range(0, len(paper_ids), _CHUNK):
+            chunk = paper_ids[start : start + _CHUNK]
+            for paper_id, doc_id, length, text_hash in connection.execute(
+                select(*columns).where(search_documents.c.paper_id.in_(chunk))
+            ):
+                found[paper_id] = (doc_id, length, text_hash)
+        return found
+
+    # -- reading ------------------------------------------------------------------------------
+    def search(
+        self, connection: Connection, query: KeywordQuery, paper_filter: PaperFilter, limit: int
+    ) -> KeywordHits:
+        """The best ``limit`` papers by BM25 that satisfy the query's constraints and the filter."""
+        if not query.terms or limit <= 0:
+            return KeywordHits([], True)
+        frequencies = self._document_frequencies(connection, query.terms)
+        present = tuple(term for term in query.terms if frequencies.get(term, 0) > 0)
+        if not present:
+            return KeywordHits([], True)
+        if sum(min(frequencies[t], SCORING_BUDGET) for t in present) <= SCORING_BUDGET:
+            return KeywordHits(self._rank(connection, query, present, "any", paper_filter, limit, bounded=False), True)
+        hits = self._rank(connection, query, present, "all", paper_filter, limit, bounded=True)
+        if len(hits) < limit:
+            seen = {paper_id for paper_id, _ in hits}
+            extra = self._rank(connection, query, present, "any", paper_filter, limit, bounded=True)
+            hits = sorted(hits + [h for h in extra if h[0] not in seen], key=lambda h: (-h[1], h[0]))[:limit]
+        return KeywordHits(hits, False)
+
+    def satisfying(self, connection: Connection, query: KeywordQuery, paper_ids: Sequence[str]) -> set[str]:
+        """Those of ``paper_ids`` that hold every phrase and author and no excluded word."""
+        kept = set(paper_ids)
+        if query.phrases or query.authors:
+            kept &= self._matching_among(connection, self._required(query), list(kept))
+        if query.excluded and kept:
+            kept -= self._matching_among(connection, self._any_of(query.excluded), list(kept))
+        return kept
+
+    def constrained_ids(self, connection: Connection, query: KeywordQuery, cap: int) -> list[str] | None:
+        """Every paper meeting the query's phrases and authors (None: more than ``cap``)."""
+        return self._all_matching(connection, self._required(query), cap)
+
+    # -- engine-specific ----------------------------------------------------------------------
+    def _document_frequencies(self, connection: Connection, terms: Sequence[str]) -> dict[str, int]:
+        raise NotImplementedError
+
+    def _rank(self, connection, query, terms, mode, paper_filter, limit, *, bounded) -> list[tuple[str, float]]:
+        raise NotImplementedError
+
+    def _add_terms(self, connection: Connection, documents: list[tuple[int, IndexedText]]) -> None:
+        raise NotImplementedError
+
+    def _remove_terms(self, connection: Connection, documents: list[tuple[int, int]]) -> None:
+        raise NotImplementedError
+
+    def _required(self, query: KeywordQuery) -> str:
+        raise NotImplementedError
+
+    def _any_of(self, groups: Sequence[tuple[str, ...]]) -> str:
+        raise NotImplementedError
+
+    def _matching_among(self, connection: Connection, expression: str, paper_ids: list[str]) -> set[str]:
+        raise NotImplementedError
+
+    def _all_matching(self, connection: Connection, expression: str, cap: int) -> list[str] | None:
+        raise NotImplementedError
+
+
+class SqliteKeywordIndex(KeywordIndex):
+    """FTS5: the analyzed terms are the table's text; ``bm25()`` ranks with column weights."""
+
+    def _document_frequencies(self, connection, terms):
+        # Counting stops at the budget: that is all the plan needs to know, and it keeps a probe
+        # of a very common word at a few milliseconds (fts5vocab would walk its whole doclist).
+        probe = text(
+            "SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH :match LIMIT :cap)"
+        )
+        return {
+            term: connection.execute(probe, {"match": _phrase((term,)), "cap": SCORING_BUDGET + 1}).scalar_one()
+            for term in terms
+        }
+
+    def _rank(self, connection, query, terms, mode, paper_filter, limit, *, bounded):
+        joiner = " OR " if mode == "any" else " AND "
+        expression = "(" + joiner.join(_phrase((t,)) for t in terms) + ")"
+        if query.phrases or query.authors:
+            expression = f"{expression} AND {self._required(query)}"
+        if query.excluded:
+            expression = f"({expression}) NOT {self._any_of(query.excluded)}"
+        inner = (
+            "SELECT rowid AS doc_id, bm25(search_fts, :title_weight, :abstract_weight, :authors_weight) AS score "
+            "FROM search_fts WHERE search_fts MATCH :match"
+        )
+        if bounded:
+            inner += " ORDER BY rowid DESC LIMIT :budget"
+        matched = (
+            text(inner)
+            .bindparams(
+                match=expression,
+                title_weight=TITLE_WEIGHT,
+                abstract_weight=ABSTRACT_WEIGHT,
+                authors_weight=AUTHORS_WEIGHT,
+                **({"budget": SCORING_BUDGET} if bounded else {}),
+            )
+            .columns(column("doc_id", Integer), column("score", Float))
+            .subquery("matched")
+        )
+        ranked = select(search_documents.c.paper_id, matched.c.score).join_from(
+            matched, search_documents, search_documents.c.doc_id == matched.c.doc_id
+        )
+        if paper_filter.active:
+            ranked = ranked.join(papers, papers.c.id == search_documents.c.paper_id).where(paper_filter.condition())
+        ranked = ranked.order_by(matched.c.score, search_documents.c.paper_id).limit(limit)
+        # FTS5 reports BM25 negated (smaller is better); hits carry the usual positive score.
+        return [(paper_id, -score) for paper_id, score in connection.execute(ranked)]
+
+    def _add_terms(self, connection, documents):
+        connection.execute(
+            text("INSERT INTO search_fts (rowid, title, abstract, authors) VALUES (:doc_id, :title, :abstract, :authors)"),
+            [
+                {
+                    "doc_id": doc_id,
+                    "title": " ".join(indexed.title),
+                    "abstract": " ".join(indexed.abstract),
+                    "authors": " ".join(indexed.authors),
+                }
+                for doc_id, indexed in documents
+            ],
+        )
+
+    def _remove_terms(self, connection, documents):
+        # Nothing to do before the documents go: the search_documents_delete trigger (migration
+        # 0006) removes their full-text rows, whoever deletes them.
+        return None
+
+    def _required(self, query):
+        parts = [_phrase(phrase) for phrase in query.phrases]
+        parts += ["authors : (" + " AND ".join(_phrase((t,)) for t in author) + ")" for author in query.authors]
+        return "(" + " AND ".join(parts) + ")"
+
+    def _any_of(self, groups):
+        return "(" + " OR ".join(_phrase(group) for group in groups) + ")"
+
+    def _matching_among(self, connection, expression, paper_ids):
+        found: set[str] = set()
+        probe = text(
+            "SELECT d.paper_id FROM search_documents AS d JOIN search_fts ON search_fts.rowid = d.doc_id "
+            "WHERE d.paper_id = :paper_id AND search_fts MATCH :match"
+        )
+        for paper_id in paper_ids:
+            if connection.execute(probe, {"paper_id": paper_id, "match": expression}).first():
+                found.add(paper_id)
+        return found
+
+    def _all_matching(self, connection, expression, cap):
+        rows = connection.execute(
+            text(
+                "SELECT d.paper_id FROM search_fts JOIN search_documents AS d ON d.doc_id = search_fts.rowid "
+                "WHERE search_fts MATCH :match LIMIT :cap"
+            ),
+            {"match": expression, "cap": cap + 1},
+        ).scalars().all()
+        return None if len(rows) > cap else list(rows)
+
+
+def _phrase(terms: Sequence[str]) -> str:
+    """An FTS5 phrase. Analyzed terms hold only letters and digits, so quoting cannot be escaped."""
+    return '"' + " ".join(terms) + '"'
+
+
+def keyword_index(database: Database) -> KeywordIndex:
+    if database.is_sqlite:
+        return SqliteKeywordIndex()
+    from paperboard.adapters.search.keyword_pg import PostgresKeywordIndex
+
+    return PostgresKeywordIndex()
