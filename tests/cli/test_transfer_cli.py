@@ -1,0 +1,114 @@
+"""The real ``paperboard import`` and ``paperboard export`` commands, run as subprocesses."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LISTINGS
+
+FIRST_PART = sorted(LISTINGS.glob("papers-*.jsonl.gz"))[0]
+
+
+def _env(home: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERBOARD_")}
+    env.update(
+        PAPERBOARD_HOME=str(home),
+        PAPERBOARD_DATABASE_URL=f"sqlite:///{home / 'paperboard.db'}",
+        PAPERBOARD_CONFIG=str(home / "absent.toml"),
+        COLUMNS="200",
+    )
+    return env
+
+
+def paperboard(home: Path, *args: str, stdin=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "paperboard", *args],
+        env=_env(home),
+        capture_output=True,
+        timeout=120,
+        stdin=stdin,
+    )
+
+
+@pytest.fixture
+def sample(tmp_path) -> Path:
+    """The first 200 records of the real listings sample."""
+    with gzip.open(FIRST_PART, "rb") as lines:
+        head = [next(lines) for _ in range(200)]
+    path = tmp_path / "sample.jsonl.gz"
+    path.write_bytes(gzip.compress(b"".join(head)))
+    return path
+
+
+def test_import_prints_counts_and_a_second_run_changes_nothing(tmp_path, sample):
+    home = tmp_path / "home"
+    first = paperboard(home, "import", str(sample), "--json")
+    assert first.returncode == 0, first.stderr.decode()
+    [report] = json.loads(first.stdout)["files"]
+    assert (report["format"], report["read"], report["inserted"], report["skipped"]) == ("listings", 200, 200, {})
+
+    second = paperboard(home, "import", str(sample))
+    assert second.returncode == 0, second.stderr.decode()
+    table = second.stdout.decode()
+    assert "sample.jsonl.gz" in table and "listings" in table
+    row = next(line for line in table.splitlines() if "sample.jsonl.gz" in line)
+    assert [cell.strip() for cell in row.split("│")[3:7]] == ["200", "0", "0", "200"]
+    stats = json.loads(paperboard(home, "stats", "--json").stdout)
+    assert stats["papers"] == 200
+
+
+def test_truncated_gzip_is_one_line_error_with_non_zero_exit(tmp_path, sample):
+    truncated = tmp_path / "cut.jsonl.gz"
+    truncated.write_bytes(sample.read_bytes()[: sample.stat().st_size // 2])
+    result = paperboard(tmp_path / "home", "import", str(truncated))
+    assert result.returncode == 2
+    lines = result.stderr.decode().strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"paperboard: error: {truncated} line ")
+    assert "truncated" in lines[0] and "nothing from this file was written" in lines[0]
+
+
+def test_unknown_format_is_one_line_error_with_non_zero_exit(tmp_path):
+    odd = tmp_path / "odd.jsonl"
+    odd.write_text('{"name": "not a paper"}\n')
+    result = paperboard(tmp_path / "home", "import", str(odd))
+    assert result.returncode == 2
+    assert result.stderr.decode().strip().splitlines() == [
+        f"paperboard: error: {odd} line 1: unknown format: the first record has the keys name; "
+        "pass --format, one of: kaggle, hf-daily, beir, paperboard, listings"
+    ]
+
+
+def test_skipped_records_are_named_on_stderr_and_exit_one(tmp_path, sample):
+    with gzip.open(sample, "rb") as lines:
+        good = [next(lines) for _ in range(2)]
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_bytes(good[0] + b"{broken\n" + good[1])
+    result = paperboard(tmp_path / "home", "import", str(mixed), "--json")
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["files"][0]["inserted"] == 2
+    assert f"paperboard: warning: skipped {mixed} line 2: not valid JSON" in result.stderr.decode()
+
+
+def test_export_moves_papers_to_another_instance(tmp_path, sample):
+    source, target = tmp_path / "source", tmp_path / "target"
+    assert paperboard(source, "import", str(sample)).returncode == 0
+    exported = paperboard(source, "export", str(tmp_path / "all.jsonl.gz"), "--json")
+    assert exported.returncode == 0, exported.stderr.decode()
+    assert json.loads(exported.stdout) == {"path": str(tmp_path / "all.jsonl.gz"), "papers": 200, "features": 0}
+
+    imported = paperboard(target, "import", str(tmp_path / "all.jsonl.gz"), "--json")
+    [report] = json.loads(imported.stdout)["files"]
+    assert (report["format"], report["inserted"]) == ("paperboard", 200)
+
+    to_stdout = paperboard(source, "export")
+    header, *records = to_stdout.stdout.decode().splitlines()
+    assert json.loads(header)["format"] == "paperboard/1" and len(records) == 200
+    assert "Exported 200 papers" in to_stdout.stderr.decode()
