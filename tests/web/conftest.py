@@ -80,20 +80,35 @@ def _seed(database: Database, records: list[dict], folder: Path) -> dict:
     return {"featured": featured, "records": records, "ctx": ctx}
 
 
-@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def seeded(request, tmp_path_factory, listing_records) -> dict:
-    """A seeded database (once per engine per session) and what was put in it."""
-    folder = tmp_path_factory.mktemp(f"site-{request.param}")
-    if request.param == "sqlite":
-        url = f"sqlite:///{folder / 'paperboard.db'}"
-    else:
-        url = new_postgres_database(request.getfixturevalue("postgres_server"))
-    database = Database(url)
-    seeded = _seed(database, listing_records, folder)
-    database.dispose()
-    seeded["url"] = url
-    seeded["home"] = folder / "home"
-    return seeded
+@pytest.fixture(scope="session")
+def _seeded_databases(tmp_path_factory, listing_records):
+    """Seeds a database per engine on first use and keeps it for the session."""
+    made: dict[str, dict] = {}
+
+    def get(engine: str, request) -> dict:
+        if engine not in made:
+            folder = tmp_path_factory.mktemp(f"site-{engine}")
+            if engine == "sqlite":
+                url = f"sqlite:///{folder / 'paperboard.db'}"
+            else:
+                url = new_postgres_database(request.getfixturevalue("postgres_server"))
+            database = Database(url)
+            made[engine] = {**_seed(database, listing_records, folder), "url": url, "home": folder / "home"}
+            database.dispose()
+        return made[engine]
+
+    return get
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def seeded(request, _seeded_databases) -> dict:
+    """A seeded database (made once per engine per session) and what was put in it."""
+    return _seeded_databases(request.param, request)
+
+
+@pytest.fixture
+def seeded_sqlite(request, _seeded_databases) -> dict:
+    return _seeded_databases("sqlite", request)
 
 
 @pytest.fixture(scope="session")
