@@ -93,6 +93,16 @@ def test_a_403_at_zero_remaining_is_reported_with_the_reset(github):
     assert len(github.requests) == 1
 
 
+def test_a_spent_limit_whose_reset_our_clock_thinks_is_past_is_not_hammered(github):
+    github.remaining = 0
+    github.clock.now = github.reset_at - 1  # the server's clock
+    with _client(github, clock=lambda: github.reset_at + 5.0, longest_wait_seconds=10) as client:
+        with pytest.raises(RateLimited) as raised:
+            client.check(REPO)
+    assert raised.value.resume_at == datetime.fromtimestamp(github.reset_at + 65.0, timezone.utc)
+    assert len(github.requests) == 1
+
+
 def test_a_short_secondary_limit_is_waited_out(github):
     github.secondary_limited["/repos/acme/widgets"] = 1
     with _client(github) as client:

@@ -176,7 +176,9 @@ class GitHubClient:
         wait = _retry_after(response)
         if wait is None and response.headers.get("x-ratelimit-remaining") == "0":
             self._refuse_while_exhausted()
-            wait = 0.0  # the reset has already passed: try again now
+            # GitHub says the limit is spent but its reset is already past by our clock: the clocks
+            # disagree, so wait the minute GitHub asks for rather than retry at once.
+            wait = SECONDARY_LIMIT_DEFAULT_WAIT
         if wait is None:
             if response.status_code == 403 and "rate limit" not in _message(response).lower():
                 raise SourceUnavailable(f"GitHub refused {path} (HTTP 403): {_message(response)}")
