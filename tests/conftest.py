@@ -78,6 +78,12 @@ def sqlite_database(tmp_path) -> Database:
     db.dispose()
 
 
+@pytest.fixture(scope="session")
+def model_cache_dir(tmp_path_factory):
+    """One cache of the ONNX embedding graphs for the session: building them takes seconds."""
+    return tmp_path_factory.mktemp("models")
+
+
 @pytest.fixture
 def paperboard_env(tmp_path, monkeypatch, database_url):
     """Settings for a CLI or app run: a data dir in tmp and the parametrised database."""

@@ -17,18 +17,13 @@ from tests.conftest import LISTINGS
 
 
 @pytest.fixture(scope="session")
-def model_cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("models")
+def int8(model_cache_dir) -> OnnxEmbedder:
+    return OnnxEmbedder(model_cache_dir, quantized=True)
 
 
 @pytest.fixture(scope="session")
-def int8(model_cache) -> OnnxEmbedder:
-    return OnnxEmbedder(model_cache, quantized=True)
-
-
-@pytest.fixture(scope="session")
-def fp32(model_cache) -> OnnxEmbedder:
-    return OnnxEmbedder(model_cache, quantized=False)
+def fp32(model_cache_dir) -> OnnxEmbedder:
+    return OnnxEmbedder(model_cache_dir, quantized=False)
 
 
 @pytest.fixture(scope="session")
@@ -80,9 +75,9 @@ def test_vectors_are_unit_length_float32_of_dimension_384(int8, fp32, abstracts)
     assert int8.model_id != fp32.model_id
 
 
-def test_the_same_text_gives_the_same_vector(int8, model_cache, abstracts):
+def test_the_same_text_gives_the_same_vector(int8, model_cache_dir, abstracts):
     first = int8.embed_documents(abstracts[:3])
-    again = OnnxEmbedder(model_cache, quantized=True).embed_documents(abstracts[:3])
+    again = OnnxEmbedder(model_cache_dir, quantized=True).embed_documents(abstracts[:3])
     np.testing.assert_array_equal(first, again)
     # A query alone and the same text in a batch of longer texts differ only by rounding
     # (int8 activations are scaled per batch).
@@ -128,16 +123,16 @@ def test_fp32_graph_matches_sentence_transformers(fp32, abstracts):
     assert cosines.min() >= 0.9999
 
 
-def test_cached_graphs_are_reused_and_a_new_builder_version_rebuilds(model_cache, fp32, monkeypatch):
+def test_cached_graphs_are_reused_and_a_new_builder_version_rebuilds(model_cache_dir, int8, monkeypatch):
     files = onnx_bert.locate_model()
-    before = {p.name: p.stat().st_mtime_ns for p in model_cache.iterdir()}
-    assert onnx_bert.cached_model_path(model_cache, files, quantized=True).name in before
-    assert {p.name: p.stat().st_mtime_ns for p in model_cache.iterdir()} == before
+    before = {p.name: p.stat().st_mtime_ns for p in model_cache_dir.iterdir()}
+    assert onnx_bert.cached_model_path(model_cache_dir, files, quantized=True).name in before
+    assert {p.name: p.stat().st_mtime_ns for p in model_cache_dir.iterdir()} == before
 
     monkeypatch.setattr(onnx_bert, "BUILDER_VERSION", onnx_bert.BUILDER_VERSION + 1000)
     built: list = []
     builders = [
-        threading.Thread(target=lambda: built.append(onnx_bert.cached_model_path(model_cache, files, quantized=False)))
+        threading.Thread(target=lambda: built.append(onnx_bert.cached_model_path(model_cache_dir, files, quantized=False)))
         for _ in range(2)
     ]
     for thread in builders:
@@ -145,7 +140,7 @@ def test_cached_graphs_are_reused_and_a_new_builder_version_rebuilds(model_cache
     for thread in builders:
         thread.join()
     assert len(built) == 2 and built[0] == built[1] and built[0].name not in before
-    assert not [p for p in model_cache.iterdir() if p.name.endswith(".tmp")]
+    assert not [p for p in model_cache_dir.iterdir() if p.name.endswith(".tmp")]
     import onnx
 
     onnx.checker.check_model(str(built[0]))

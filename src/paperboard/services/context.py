@@ -18,6 +18,13 @@ class AppContext:
         self.settings.home.mkdir(parents=True, exist_ok=True)
         return Database(self.settings.resolved_database_url, read_timeout_ms=self.settings.read_timeout_ms)
 
+    @cached_property
+    def embedder(self):
+        """The text embedder the settings choose; loading the model takes a second, so once per process."""
+        from paperboard.adapters.search.embedder import create_embedder
+
+        return create_embedder(self.settings)
+
     def migrate(self) -> tuple[str | None, str]:
         from paperboard.adapters.store.migrate import upgrade
 

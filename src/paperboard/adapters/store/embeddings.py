@@ -1,0 +1,182 @@
+"""Paper vectors in ``paper_embeddings``: one row per (paper, model), float32 little-endian bytes.
+
+Every query names the model, so vectors of two models are never read together; a model change
+leaves the old rows in place (cheap to roll back) and embeds everything anew under the new name.
+``created_at`` is when the vector was made or last confirmed to fit its paper's text: a paper
+modified after it is a candidate for re-embedding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+
+from paperboard.adapters.store.papers import utcnow
+from paperboard.adapters.store.schema import paper_embeddings, papers
+
+_ID_CHUNK = 500  # stays below SQLite's bound-parameter limit
+_VECTOR_DTYPE = np.dtype("<f4")
+
+
+@dataclass(frozen=True)
+class EmbeddingCandidate:
+    """A paper that may need a vector: it has none for the model, or changed since it got one."""
+
+    paper_id: str
+    title: str
+    abstract: str
+    stored_text_hash: str | None  # None: no vector for this model yet
+
+
+@dataclass(frozen=True)
+class EmbeddingRow:
+    paper_id: str
+    vector: np.ndarray
+    text_hash: str
+
+
+def _candidates_condition(model: str):
+    joined = papers.outerjoin(
+        paper_embeddings, and_(paper_embeddings.c.paper_id == papers.c.id, paper_embeddings.c.model == model)
+    )
+    # A paper's text can only change through an update, which moves modified_at; comparing
+    # timestamps in SQL narrows the candidates, the caller's text-hash comparison decides.
+    stale = or_(paper_embeddings.c.paper_id.is_(None), papers.c.modified_at >= paper_embeddings.c.created_at)
+    return joined, stale
+
+
+def missing_or_stale(
+    connection: Connection, model: str, limit: int, *, after_id: str = ""
+) -> list[EmbeddingCandidate]:
+    """Up to ``limit`` candidates in paper-id order, after ``after_id`` (keyset pagination).
+
+    A candidate whose ``stored_text_hash`` equals the hash of its current text needs nothing:
+    it was modified in some other field. Paging by id lets one run pass over those only once.
+    """
+    joined, stale = _candidates_condition(model)
+    query = (
+        select(papers.c.id, papers.c.title, papers.c.abstract, paper_embeddings.c.text_hash)
+        .select_from(joined)
+        .where(stale, papers.c.id > after_id)
+        .order_by(papers.c.id)
+        .limit(limit)
+    )
+    return [EmbeddingCandidate(row.id, row.title, row.abstract or "", row.text_hash) for row in connection.execute(query)]
+
+
+def count_missing_or_stale(connection: Connection, model: str) -> int:
+    joined, stale = _candidates_condition(model)
+    return connection.execute(select(func.count()).select_from(joined).where(stale)).scalar_one()
+
+
+def paper_texts(connection: Connection, ids: list[str], *, lock: bool = False) -> dict[str, tuple[str, str]]:
+    """Current (title, abstract) of these papers; deleted ones are absent.
+
+    ``lock`` takes row locks (PostgreSQL; SQLite's write transaction already excludes other
+    writers) so that a text checked inside a write transaction cannot change before it commits.
+    """
+    found: dict[str, tuple[str, str]] = {}
+    for start in range(0, len(ids), _ID_CHUNK):
+        query = select(papers.c.id, papers.c.title, papers.c.abstract).where(papers.c.id.in_(ids[start : start + _ID_CHUNK]))
+        if lock:
+            query = query.with_for_update()
+        found.update((row.id, (row.title, row.abstract or "")) for row in connection.execute(query))
+    return found
+
+
+def save_embeddings(connection: Connection, model: str, rows: Iterable[EmbeddingRow]) -> int:
+    """Insert or replace the vectors of these papers for ``model``, inside the caller's transaction."""
+    by_id = {row.paper_id: row for row in rows}
+    if not by_id:
+        return 0
+    ids = list(by_id)
+    for start in range(0, len(ids), _ID_CHUNK):
+        chunk = ids[start : start + _ID_CHUNK]
+        connection.execute(
+            delete(paper_embeddings).where(paper_embeddings.c.model == model, paper_embeddings.c.paper_id.in_(chunk))
+        )
+    now = utcnow()
+    connection.execute(
+        insert(paper_embeddings),
+        [
+            {
+                "paper_id": row.paper_id,
+                "model": model,
+                "dimension": int(row.vector.shape[0]),
+                "vector": np.ascontiguousarray(row.vector, dtype=_VECTOR_DTYPE).tobytes(),
+                "text_hash": row.text_hash,
+                "created_at": now,
+            }
+            for row in by_id.values()
+        ],
+    )
+    return len(by_id)
+
+
+def mark_current(connection: Connection, model: str, ids: list[str]) -> None:
+    """Record that these vectors were checked against their papers' current text and still fit.
+
+    Papers modified in other fields (links, comments) stop being candidates this way.
+    """
+    now = utcnow()
+    for start in range(0, len(ids), _ID_CHUNK):
+        connection.execute(
+            update(paper_embeddings)
+            .where(paper_embeddings.c.model == model, paper_embeddings.c.paper_id.in_(ids[start : start + _ID_CHUNK]))
+            .values(created_at=now)
+        )
+
+
+def count_embeddings(connection: Connection, model: str) -> int:
+    return connection.execute(
+        select(func.count()).select_from(paper_embeddings).where(paper_embeddings.c.model == model)
+    ).scalar_one()
+
+
+def iter_embeddings(
+    connection: Connection, model: str, *, chunk_size: int = 5000
+) -> Iterator[tuple[list[str], np.ndarray]]:
+    """The vectors of ``model`` in paper-id order, ``chunk_size`` at a time: (ids, matrix)."""
+    last_id = ""
+    while True:
+        rows = connection.execute(
+            select(paper_embeddings.c.paper_id, paper_embeddings.c.dimension, paper_embeddings.c.vector)
+            .where(paper_embeddings.c.model == model, paper_embeddings.c.paper_id > last_id)
+            .order_by(paper_embeddings.c.paper_id)
+            .limit(chunk_size)
+        ).all()
+        if not rows:
+            return
+        dimension = rows[0].dimension
+        if any(row.dimension != dimension for row in rows):
+            raise ValueError(f"vectors of model {model!r} have different dimensions")
+        matrix = np.frombuffer(b"".join(row.vector for row in rows), dtype=_VECTOR_DTYPE).reshape(len(rows), dimension)
+        yield [row.paper_id for row in rows], matrix
+        last_id = rows[-1].paper_id
+
+
+def load_all(connection: Connection, model: str, *, chunk_size: int = 5000) -> tuple[list[str], np.ndarray]:
+    """Every vector of ``model``: ids and a (n, dimension) float32 matrix in the same order.
+
+    Rows are read in chunks into one growing matrix, so peak memory stays near the result's size.
+    """
+    ids: list[str] = []
+    matrix: np.ndarray | None = None
+    filled = 0
+    for chunk_ids, chunk in iter_embeddings(connection, model, chunk_size=chunk_size):
+        if matrix is None:
+            expected = max(count_embeddings(connection, model), len(chunk_ids))
+            matrix = np.empty((expected, chunk.shape[1]), dtype=np.float32)
+        if chunk.shape[1] != matrix.shape[1]:
+            raise ValueError(f"vectors of model {model!r} have different dimensions")
+        if filled + len(chunk_ids) > len(matrix):  # rows added while reading
+            matrix = np.resize(matrix, (filled + len(chunk_ids), matrix.shape[1]))
+        matrix[filled : filled + len(chunk_ids)] = chunk
+        filled += len(chunk_ids)
+        ids.extend(chunk_ids)
+    if matrix is None:
+        return [], np.zeros((0, 0), dtype=np.float32)
+    return ids, matrix[:filled]
