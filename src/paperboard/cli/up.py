@@ -34,15 +34,16 @@ def up(
     settings = ctx.settings
     _say(f"database {ctx.database.url.render_as_string(hide_password=True)} at revision {after}"
          + (f" (migrated from {before or 'empty'})" if before != after else ""))
-    scheduler = Scheduler([] if no_harvest else scheduled_jobs(ctx), report=_say)
-    if scheduler.jobs:
+    scheduler = Scheduler([j for j in scheduled_jobs(ctx) if not (no_harvest and j.name == "harvest")], report=_say)
+    if any(job.name == "harvest" for job in scheduler.jobs):
         _say(
             f"harvesting {', '.join(settings.harvest_categories)} every {settings.harvest_interval_minutes} min "
             f"(first run: last {settings.harvest_initial_days} days)"
         )
-        scheduler.start()
     else:
         _say("scheduled harvest is off")
+    if scheduler.jobs:
+        scheduler.start()
     listen_host, listen_port = host or settings.host, port or settings.port
     _say(f"serving http://{listen_host}:{listen_port}  (Ctrl+C to stop)")
     try:

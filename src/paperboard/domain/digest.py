@@ -278,10 +278,11 @@ def select_digest(
 SUMMARY_CHARS = 220
 _ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "etc.", "vs.", "cf.", "Fig.", "Eq.", "Sec.", "approx.", "resp.", "Dr.", "No.")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"“])")
-_CONTRIBUTION = re.compile(
-    r"\b(we|this (paper|work|study)|our (method|approach|model|framework))\s+"
-    r"(propose|present|introduce|develop|show|demonstrate|design|study|describe|release)",
-    re.IGNORECASE,
+_SUBJECT = r"\b(we|this (paper|work|study)|our (method|approach|model|framework))\s+"
+# Tried in order: a sentence that names a new thing beats one that reports a finding.
+_CONTRIBUTIONS = (
+    re.compile(_SUBJECT + r"(propose|present|introduce|develop|release)", re.IGNORECASE),
+    re.compile(_SUBJECT + r"(show|demonstrate|design|describe|study|investigate|find)", re.IGNORECASE),
 )
 
 
@@ -301,13 +302,16 @@ def split_sentences(text: str) -> list[str]:
 def one_line_summary(abstract: str, max_chars: int = SUMMARY_CHARS) -> str:
     """The sentence of the abstract that states the contribution (extractive, never rewritten).
 
-    The first sentence saying "we propose / this paper presents / …" wins; otherwise the first
-    sentence. A sentence longer than ``max_chars`` is cut at a word boundary with an ellipsis.
+    The first sentence saying "we propose / this paper presents / …" wins, then one saying "we
+    show / we study / …", otherwise the first sentence. A sentence longer than ``max_chars`` is cut at a word boundary with an ellipsis.
     """
     sentences = split_sentences(abstract)
     if not sentences:
         return ""
-    chosen = next((s for s in sentences if _CONTRIBUTION.search(s)), sentences[0])
+    chosen = next(
+        (s for pattern in _CONTRIBUTIONS for s in sentences if pattern.search(s)),
+        sentences[0],
+    )
     if len(chosen) <= max_chars:
         return chosen
     cut = chosen[: max_chars - 1].rsplit(" ", 1)[0].rstrip(",;:")

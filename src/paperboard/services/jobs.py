@@ -15,6 +15,10 @@ from paperboard.services.context import AppContext
 from paperboard.services.scheduler import Job
 
 HARVEST_STATE_KEY = "scheduler:arxiv-harvest"
+# Digests become due at an hour; checking every few minutes is cheap (one count per frequency).
+DIGEST_CHECK_SECONDS = 300
+# Confirmation mails normally leave right after the web request; the sweep catches what a crash left.
+CONFIRMATION_SWEEP_SECONDS = 60
 
 
 def harvest_window(last_until: date | None, today: date, initial_days: int) -> tuple[date, date]:
@@ -53,4 +57,19 @@ def scheduled_jobs(ctx: AppContext) -> list[Job]:
     jobs: list[Job] = []
     if settings.harvest_enabled:
         jobs.append(Job("harvest", settings.harvest_interval_minutes * 60, lambda: run_scheduled_harvest(ctx)))
+    if settings.digest_enabled:
+        jobs.append(Job("digests", DIGEST_CHECK_SECONDS, lambda: _run_digests(ctx)))
+    jobs.append(Job("confirmations", CONFIRMATION_SWEEP_SECONDS, lambda: _send_confirmations(ctx)))
     return jobs
+
+
+def _run_digests(ctx: AppContext) -> str | None:
+    from paperboard.services.digest import run_scheduled_digests
+
+    return run_scheduled_digests(ctx)
+
+
+def _send_confirmations(ctx: AppContext) -> str | None:
+    from paperboard.services.subscriptions import send_owed_confirmations
+
+    return send_owed_confirmations(ctx)

@@ -1,32 +1,265 @@
-"""Subscribing to the trending digest from the site banner.
+"""Subscribing to the digest: double opt-in, signed links, preferences, one-click unsubscribe.
 
-The address is stored as *pending* now; the digest issue sends the double opt-in mail and
-confirms it. The answer is the same for a new and a known address, so the form cannot be used
-to find out who is subscribed.
+``subscribe`` stores the address as *pending* and records that a confirmation mail is owed; it
+sends nothing. The mail leaves from :func:`send_confirmation` after that transaction committed:
+the web route schedules it to run once the response has gone, and the scheduled job
+(:func:`send_owed_confirmations`) picks up anything a crashed process left. The answer is the same
+for a new and a known address, so the form cannot tell anyone who is subscribed, and a second
+request within ``RESEND_AFTER`` sends no second mail (the form cannot be used to flood a mailbox).
+
+Links in mail carry a token signed with the site's secret (itsdangerous), made for one purpose:
+``confirm`` (expires after ``mail_confirm_hours``), ``manage`` and ``unsubscribe`` (no expiry: an
+unsubscribe link in an old mail must keep working). A token for one purpose is refused for another.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from paperboard.adapters.mail.compose import MailTemplates, compose, sender_domain
+from paperboard.adapters.mail.sender import (
+    MailError,
+    MailSender,
+    RecipientRefused,
+    TemporaryMailError,
+    make_sender,
+)
+from paperboard.adapters.store import digests as store
 from paperboard.adapters.store.subscriptions import add_subscription
+from paperboard.domain.digest import FREQUENCIES, InvalidTopics, Topics, email_from_payload, parse_topics, token_payload, topics_from_json
 from paperboard.domain.email_address import InvalidEmail, normalise_email
 from paperboard.errors import UserError
 from paperboard.services.context import AppContext
+from paperboard.settings import Settings
+
+log = logging.getLogger("paperboard.subscriptions")
+
+RESEND_AFTER = timedelta(minutes=15)
+CONFIRM, MANAGE, UNSUBSCRIBE = "confirm", "manage", "unsubscribe"
+
+
+class InvalidLink(UserError):
+    """A link from a mail that is damaged, expired, or made for something else."""
 
 
 @dataclass(frozen=True)
 class Subscribed:
     email: str
     created: bool
+    confirmation_owed: bool = False
 
 
-def subscribe(ctx: AppContext, raw_email: str, *, source: str = "banner") -> Subscribed:
-    """Store the address (idempotent); UserError with the reason when it is not an address."""
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+# -- signed links -------------------------------------------------------------------------------
+def signing_secret(settings: Settings) -> str:
+    """The configured key, or the one kept in HOME/secret_key (made once, mode 0600).
+
+    The same file the web's CSRF key comes from (``web/security.load_secret``), so a worker and a
+    web process of one embedded install agree on every link without configuration.
+    """
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.home) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first: use theirs
+            pass
+        else:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def _serializer(settings: Settings, purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(signing_secret(settings), salt=f"paperboard.mail.{purpose}")
+
+
+def make_token(settings: Settings, purpose: str, email: str) -> str:
+    return _serializer(settings, purpose).dumps(token_payload(purpose, email))
+
+
+def read_token(settings: Settings, purpose: str, token: str) -> str:
+    """The address a token of ``purpose`` names, or InvalidLink saying what is wrong with it."""
+    max_age = settings.mail_confirm_hours * 3600 if purpose == CONFIRM else None
+    try:
+        payload = _serializer(settings, purpose).loads(token or "", max_age=max_age)
+    except SignatureExpired:
+        raise InvalidLink(
+            f"This confirmation link has expired (they work for {settings.mail_confirm_hours} hours). "
+            "Subscribe again to get a fresh one."
+        ) from None
+    except BadSignature:
+        raise InvalidLink("This link is damaged or was not made by this site. Copy the whole link from the mail.") from None
+    email = email_from_payload(payload, purpose)
+    if email is None:
+        raise InvalidLink("This link was made for something else.")
+    return email
+
+
+def link(settings: Settings, purpose: str, email: str) -> str:
+    paths = {CONFIRM: "/subscription/confirm/", MANAGE: "/subscription/manage/", UNSUBSCRIBE: "/unsubscribe/"}
+    return settings.resolved_base_url + paths[purpose] + make_token(settings, purpose, email)
+
+
+def unsubscribe_targets(settings: Settings, email: str) -> list[str]:
+    """What ``List-Unsubscribe`` lists: the one-click https URL, and mailto: when configured."""
+    targets = [link(settings, UNSUBSCRIBE, email)]
+    if settings.mail_unsubscribe_mailto:
+        targets.append(f"mailto:{settings.mail_unsubscribe_mailto}?subject=unsubscribe")
+    return targets
+
+
+# -- subscribe and confirm ----------------------------------------------------------------------
+def subscribe(ctx: AppContext, raw_email: str, *, source: str = "banner", now: datetime | None = None) -> Subscribed:
+    """Store the address as pending (idempotent) and owe it a confirmation mail.
+
+    UserError with the reason when the text is not one deliverable address (line breaks, several
+    addresses, display names and the like are refused here, before they can reach a header).
+    """
     try:
         email = normalise_email(raw_email)
     except InvalidEmail as error:
         raise UserError(f"Not a usable email address: {error}") from None
+    now = now or _now()
     with ctx.database.write() as connection:
         created = add_subscription(connection, email, source=source)
-    return Subscribed(email, created)
+        owed = store.request_confirmation(connection, email, now=now, resend_before=now - RESEND_AFTER)
+    return Subscribed(email, created, owed)
+
+
+def send_confirmation(ctx: AppContext, email: str, *, sender: MailSender | None = None, now: datetime | None = None) -> bool:
+    """Send the owed confirmation mail of ``email`` once; True when it left.
+
+    Claim (commit) first, then send: a crash after the claim loses that one mail rather than
+    sending it twice; the person can ask again from the form. A temporary failure releases the
+    claim for the scheduled job to retry; a permanent refusal of the address marks it bouncing.
+    """
+    settings = ctx.settings
+    now = now or _now()
+    with ctx.database.write() as connection:
+        subscriber = store.claim_confirmation(connection, email, now)
+    if subscriber is None:
+        return False
+    rendered = MailTemplates().render(
+        "confirm",
+        {
+            "site_name": "paperboard",
+            "base_url": settings.resolved_base_url,
+            "email": email,
+            "confirm_url": link(settings, CONFIRM, email),
+            "manage_url": link(settings, MANAGE, email),
+            "unsubscribe_url": link(settings, UNSUBSCRIBE, email),
+            "valid_hours": settings.mail_confirm_hours,
+        },
+    )
+    mail = compose(
+        rendered,
+        sender=settings.mail_from,
+        recipient=email,
+        message_id=f"<confirm.{secrets.token_hex(12)}@{sender_domain(settings.mail_from)}>",
+        unsubscribe_urls=unsubscribe_targets(settings, email),
+    )
+    try:
+        if sender is not None:
+            sender.send(mail)
+        else:
+            with make_sender(settings) as own:
+                own.send(mail)
+    except TemporaryMailError as error:
+        log.warning("confirmation mail to %s deferred: %s", email, error)
+        with ctx.database.write() as connection:
+            store.release_confirmation(connection, email)
+        return False
+    except RecipientRefused as error:
+        log.warning("confirmation mail to %s bounced: %s", email, error)
+        with ctx.database.write() as connection:
+            store.record_bounce(connection, email, str(error))
+        return False
+    except MailError as error:
+        log.error("confirmation mail to %s not sent: %s", email, error)
+        return False
+    return True
+
+
+def send_owed_confirmations(ctx: AppContext, *, now: datetime | None = None) -> str | None:
+    """The scheduled sweep: every confirmation still owed whose link would still work."""
+    now = now or _now()
+    with ctx.database.read() as connection:
+        owed = store.confirmations_owed(connection, now - timedelta(hours=ctx.settings.mail_confirm_hours))
+    if not owed:
+        return None
+    with make_sender(ctx.settings) as sender:
+        sent = sum(send_confirmation(ctx, email, sender=sender, now=now) for email in owed)
+    return f"{sent} of {len(owed)} owed confirmation mails sent"
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    """Who a link is for and where their subscription stands (for pages shown on GET)."""
+
+    email: str
+    status: str | None
+    frequency: str = "daily"
+    topics: Topics = Topics()
+    bouncing: bool = False
+
+
+def inspect_link(ctx: AppContext, purpose: str, token: str) -> LinkTarget:
+    """Check a link and describe its subscription; changes nothing (for GET)."""
+    email = read_token(ctx.settings, purpose, token)
+    with ctx.database.read() as connection:
+        return _target(connection, email)
+
+
+def _target(connection, email: str) -> LinkTarget:
+    subscriber = store.get_subscriber(connection, email)
+    if subscriber is None:
+        return LinkTarget(email, None)
+    return LinkTarget(email, subscriber.status, subscriber.frequency, topics_from_json(subscriber.topics), subscriber.bouncing)
+
+
+def confirm(ctx: AppContext, token: str) -> LinkTarget:
+    """Confirm the address a confirm link names (a no-op when already confirmed)."""
+    email = read_token(ctx.settings, CONFIRM, token)
+    with ctx.database.write() as connection:
+        before = store.confirm(connection, email, _now())
+        target = _target(connection, email)
+    if before is None:
+        raise InvalidLink("This address is no longer on the list. Subscribe again from the site.")
+    if before == store.UNSUBSCRIBED:
+        raise InvalidLink("This address was unsubscribed after the link was sent. Subscribe again from the site.")
+    return target
+
+
+def update_preferences(ctx: AppContext, token: str, *, frequency: str, categories: str, searches: str) -> LinkTarget:
+    email = read_token(ctx.settings, MANAGE, token)
+    if frequency not in FREQUENCIES:
+        raise UserError(f"frequency must be one of {', '.join(FREQUENCIES)}")
+    try:
+        topics = parse_topics(categories, searches)
+    except InvalidTopics as error:
+        raise UserError(str(error)) from None
+    with ctx.database.write() as connection:
+        if not store.save_preferences(connection, email, frequency=frequency, topics=topics.as_json()):
+            raise InvalidLink("This address is no longer on the list. Subscribe again from the site.")
+        return _target(connection, email)
+
+
+def unsubscribe(ctx: AppContext, token: str) -> str:
+    """Stop every mail to the address an unsubscribe link names; the address. Idempotent."""
+    email = read_token(ctx.settings, UNSUBSCRIBE, token)
+    with ctx.database.write() as connection:
+        store.unsubscribe(connection, email, _now())
+    return email

@@ -7,8 +7,10 @@ round trip during development, run ``paperboard mail-sink`` and set ``mail_backe
 from __future__ import annotations
 
 import sys
-from email.message import EmailMessage
+from email import message_from_bytes, policy
 from typing import TextIO
+
+from paperboard.adapters.mail.sender import OutgoingMail
 
 SHOWN_HEADERS = ("From", "To", "Subject", "Date", "Message-ID", "List-Unsubscribe", "List-Unsubscribe-Post")
 
@@ -26,7 +28,8 @@ class ConsoleSender:
     def close(self) -> None:
         """Nothing to close; present so every sender has the same shape."""
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, mail: OutgoingMail) -> None:
+        message = message_from_bytes(mail.data, policy=policy.default)
         out = self.stream or sys.stdout
         lines = ["-" * 72]
         lines += [f"{name}: {message[name]}" for name in SHOWN_HEADERS if message[name] is not None]

@@ -1,9 +1,11 @@
 """The one interface every mail goes through, the failures it reports, and the choice by setting.
 
-A sender is a context manager so that a batch of mail shares one connection:
+A mail is an :class:`OutgoingMail`: the envelope (one sender, one recipient) and the finished
+message bytes (``compose.py`` makes them). A sender is a context manager so that a batch of
+mail shares one connection:
 
     with make_sender(settings) as sender:
-        sender.send(message)
+        sender.send(mail)
 
 ``send`` returns only when the relay accepted the message. Otherwise it raises one of the errors
 below, which say what the caller may safely do next: retry, give up on the address, give up on
@@ -12,10 +14,23 @@ the message, or neither (the message may have been delivered).
 
 from __future__ import annotations
 
-from email.message import EmailMessage
+from dataclasses import dataclass
 from typing import Protocol
 
 from paperboard.settings import Settings
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    sender: str  # envelope sender (MAIL FROM), a bare address
+    recipient: str  # envelope recipient (RCPT TO), a checked address
+    message_id: str
+    data: bytes  # the whole message, CRLF line ends, as it goes after DATA
+
+    @property
+    def international(self) -> bool:
+        """Whether an address needs SMTPUTF8 (a non-ASCII local part or domain)."""
+        return not (self.sender.isascii() and self.recipient.isascii())
 
 
 class MailError(Exception):
@@ -46,7 +61,7 @@ class MailConfigError(MailError):
 
 
 class MailSender(Protocol):
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, mail: OutgoingMail) -> None: ...
 
     def close(self) -> None: ...
 

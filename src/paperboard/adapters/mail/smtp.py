@@ -15,14 +15,12 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
-from email import policy
-from email.message import EmailMessage
-from email.utils import getaddresses, parseaddr
 
 from paperboard.adapters.mail.sender import (
     MailConfigError,
     MailInDoubt,
     MessageRefused,
+    OutgoingMail,
     RecipientRefused,
     TemporaryMailError,
 )
@@ -105,23 +103,17 @@ class SmtpSender:
         return smtp
 
     # -- one message ----------------------------------------------------------------------------
-    def send(self, message: EmailMessage) -> None:
-        sender = parseaddr(message["From"] or "")[1]
-        recipients = [address for _, address in getaddresses(message.get_all("To", []))]
-        if not sender or len(recipients) != 1 or not recipients[0]:
-            raise ValueError("a message needs one From address and exactly one To address")
-        recipient = recipients[0]
-        international = not (sender.isascii() and recipient.isascii())
+    def send(self, mail: OutgoingMail) -> None:
+        recipient = mail.recipient
         smtp = self._connection()
-        if international and not smtp.has_extn("smtputf8"):
+        if mail.international and not smtp.has_extn("smtputf8"):
             raise MessageRefused(f"the SMTP relay cannot deliver to an internationalised address ({recipient})")
-        body = message.as_bytes(policy=policy.SMTPUTF8 if international else policy.SMTP)
-        options = ["SMTPUTF8", "BODY=8BITMIME"] if international else []
+        options = ["SMTPUTF8", "BODY=8BITMIME"] if mail.international else []
         try:
-            self._command(smtp.mail(sender, options), "MAIL FROM", recipient)
+            self._command(smtp.mail(mail.sender, options), "MAIL FROM", recipient)
             self._command(smtp.rcpt(recipient), "RCPT TO", recipient)
             self._command(smtp.docmd("DATA"), "DATA", recipient, expected=354)
-            smtp.send(_LEADING_DOT.sub(b"..", body.rstrip(b"\r\n")) + b"\r\n.\r\n")
+            smtp.send(_LEADING_DOT.sub(b"..", mail.data.rstrip(b"\r\n")) + b"\r\n.\r\n")
         except (smtplib.SMTPServerDisconnected, OSError) as error:
             self._drop()
             raise TemporaryMailError(f"connection to the SMTP relay lost before the message went out: {error}") from error
