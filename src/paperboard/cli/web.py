@@ -26,10 +26,10 @@ def web(
     if workers == 1:
         from paperboard.web.app import create_app
 
-        uvicorn.run(create_app(ctx), host=listen_host, port=listen_port, log_level="warning")
+        uvicorn.run(create_app(ctx), host=listen_host, port=listen_port, log_level="warning", access_log=False)
     else:
         # Each worker process builds its own app from the same settings.
         uvicorn.run(
             "paperboard.web.app:app_from_settings", factory=True, host=listen_host, port=listen_port,
-            workers=workers, log_level="warning",
+            workers=workers, log_level="warning", access_log=False,
         )

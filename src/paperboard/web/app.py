@@ -35,6 +35,9 @@ def create_app(ctx: AppContext) -> FastAPI:
         version=__version__,
         description=_DESCRIPTION,
         dependencies=[Depends(require_csrf)],
+        # Prometheus metrics (/metrics) are the observability of record; FastAPI's OpenTelemetry
+        # hooks would cost a provider lookup on every request for nothing.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.ctx = ctx
     app.state.base_url = ctx.settings.resolved_base_url

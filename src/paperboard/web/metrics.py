@@ -26,7 +26,22 @@ class SiteMetrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=self.registry,
         )
+        # labels() costs a lock and a tuple build; the few (method, route, status) children are kept.
+        self._counters: dict[tuple[str, str, str], object] = {}
+        self._histograms: dict[str, object] = {}
         self.cache_entries = Gauge("paperboard_page_cache_entries", "Pages held in the page cache.", registry=self.registry)
+
+
+    def record(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, str(status))
+        counter = self._counters.get(key)
+        if counter is None:
+            counter = self._counters[key] = self.requests.labels(*key)
+        histogram = self._histograms.get(route)
+        if histogram is None:
+            histogram = self._histograms[route] = self.latency.labels(route)
+        counter.inc()
+        histogram.observe(seconds)
 
 
 class MetricsMiddleware:
@@ -52,5 +67,4 @@ class MetricsMiddleware:
         finally:
             route = scope.get("cached_route") or getattr(scope.get("route"), "path", None) or UNMATCHED
             method = scope["method"] if scope["method"] in _METHODS else "OTHER"
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(route).observe(time.perf_counter() - started)
+            self.metrics.record(method, route, status, time.perf_counter() - started)

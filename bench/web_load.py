@@ -1,0 +1,187 @@
+"""Load test of the site on the 19,883-paper listings sample: requests/s and p99 per page kind.
+
+    python3 bench/web_load.py [--duration 10] [--connections 32] [--workers 1] [--keep DIR]
+
+1. Imports the sample into a fresh SQLite home (``paperboard import``; reused with ``--keep DIR``) and
+   features 12 papers per listing day with made-up upvote counts (the sample carries none), so
+   ``/papers`` shows the featured path rather than its fallback.
+2. Starts ``paperboard web`` in its own process, pinned to CPU 0 when there are two or more CPUs.
+3. Drives it with ``wrk`` (apt-get install wrk) pinned to the other CPU, one run per target:
+   the cached pages (the same URL again and again), a paper page rotating over 500 papers, and
+   search with a new query on almost every request (so the page cache does not help).
+
+Prints one line per target and writes bench/results/web_load.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+LISTINGS = ROOT.parent / "shared" / "eval" / "arxiv-listings-2026-03-to-05"
+RESULTS = ROOT / "bench" / "results"
+FEATURED_PER_DAY = 12
+
+_ROTATE_LUA = """
+local paths = {}
+for line in io.lines("%s") do paths[#paths + 1] = line end
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i %% #paths) + 1])
+end
+"""
+
+
+def _records() -> list[dict]:
+    records = []
+    for path in sorted(LISTINGS.glob("*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            records.extend(json.loads(line) for line in handle)
+    return records
+
+
+def prepare(home: Path, env: dict) -> list[dict]:
+    records = _records()
+    if not (home / "paperboard.db").exists():
+        started = time.monotonic()
+        subprocess.run([sys.executable, "-m", "paperboard", "import", *map(str, sorted(LISTINGS.glob("*.jsonl.gz")))], env=env, check=True)
+        print(f"imported {len(records):,} papers in {time.monotonic() - started:.0f} s", file=sys.stderr)
+        _feature(env, records)
+    return records
+
+
+def _feature(env: dict, records: list[dict]) -> None:
+    """Feature a few papers per listing day, through the store, with reproducible upvotes."""
+    from paperboard.adapters.store import features as feature_store
+    from paperboard.domain.paper import DailyFeature
+    from paperboard.services.context import AppContext
+    from paperboard.settings import Settings
+
+    rng = random.Random(4)
+    by_day: dict[str, list[str]] = {}
+    for record in records:
+        by_day.setdefault(record["listing_date"], []).append(record["id"])
+    features = [
+        DailyFeature(paper_id, date.fromisoformat(day), "bench", rng.randint(0, 200), "bench")
+        for day, ids in by_day.items()
+        for paper_id in rng.sample(ids, min(FEATURED_PER_DAY, len(ids)))
+    ]
+    ctx = AppContext(Settings(home=Path(env["PAPERBOARD_HOME"]), database_url=None))
+    with ctx.database.write() as connection:
+        feature_store.upsert_features(connection, features)
+
+
+def _pin(cpu: int) -> list[str]:
+    return ["taskset", "-c", str(cpu)] if shutil.which("taskset") and (os.cpu_count() or 1) >= 2 else []
+
+
+def start_server(env: dict, port: int, workers: int, log: Path) -> subprocess.Popen:
+    command = [*_pin(0), sys.executable, "-m", "paperboard", "web", "--port", str(port), "--workers", str(workers)]
+    # The log goes to a file: an unread pipe would fill up and stall the server.
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit(f"the server did not start: {log.read_text()[-2000:]}")
+
+
+def run_wrk(url: str, paths: list[str] | None, duration: int, connections: int, folder: Path) -> dict:
+    command = [*_pin(1), "wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
+    if paths:
+        listing = folder / f"paths-{abs(hash(tuple(paths[:3])))}.txt"
+        listing.write_text("\n".join(paths) + "\n")
+        script = listing.with_suffix(".lua")
+        script.write_text(_ROTATE_LUA % listing)
+        command += ["-s", str(script)]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    return {
+        "requests_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "p50_ms": _ms(re.search(r"50%\s+([\d.]+\w+)", output).group(1)),
+        "p99_ms": _ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),
+        "non_2xx": int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", output)) else 0,
+        "errors": re.search(r"Socket errors: (.*)", output).group(1) if "Socket errors" in output else "",
+    }
+
+
+def _ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(\w+)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+
+
+def search_paths(records: list[dict], n: int) -> list[str]:
+    """Distinct two- and three-word queries drawn from titles: almost every request is a cache miss."""
+    rng = random.Random(7)
+    words = [w for r in records for w in re.findall(r"[A-Za-z]{5,}", r["title"])]
+    queries = {" ".join(rng.sample(words, rng.choice((2, 3)))).lower() for _ in range(n * 2)}
+    return ["/papers?q=" + q.replace(" ", "+") for q in sorted(queries)[:n]]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per target")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--keep", type=Path, help="data directory to reuse between runs")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (apt-get install -y wrk)")
+    folder = Path(tempfile.mkdtemp(prefix="paperboard-bench-"))
+    home = args.keep or folder / "home"
+    env = {**os.environ, "PAPERBOARD_HOME": str(home), "PAPERBOARD_CONFIG": str(folder / "absent.toml"),
+           "PAPERBOARD_HARVEST_ENABLED": "false", "PAPERBOARD_ON_DEMAND_TIMEOUT_SECONDS": "0"}
+    env.pop("PAPERBOARD_DATABASE_URL", None)
+    records = prepare(home, env)
+    server = start_server(env, args.port, args.workers, folder / "server.log")
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        paper_ids = [r["id"] for r in random.Random(3).sample(records, 500)]
+        targets = {
+            "/papers (cached)": ("/papers", None),
+            "/papers/{id} (one paper, cached)": (f"/papers/{paper_ids[0]}", None),
+            "/papers/{id} (500 papers in turn)": ("/", [f"/papers/{i}" for i in paper_ids]),
+            "/api/daily_papers (cached)": ("/api/daily_papers", None),
+            "/papers?q=... (distinct queries, uncached)": ("/", search_paths(records, 20_000)),
+        }
+        for _, (path, rotate) in targets.items():  # warm: first renders, search index loaded
+            for warm in (rotate or [path])[:20]:
+                httpx.get(base + warm, timeout=60)
+        results = {}
+        for name, (path, rotate) in targets.items():
+            results[name] = run_wrk(base + path, rotate, args.duration, args.connections, folder)
+            r = results[name]
+            print(f"{name:45s} {r['requests_per_second']:8.0f} req/s   p50 {r['p50_ms']:7.1f} ms   p99 {r['p99_ms']:7.1f} ms"
+                  + (f"   non-2xx {r['non_2xx']}" if r["non_2xx"] else "") + (f"   errors {r['errors']}" if r["errors"] else ""))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    summary = {"papers": len(records), "cpus": os.cpu_count(), "workers": args.workers, "connections": args.connections,
+               "duration_s": args.duration, "results": results}
+    (RESULTS / "web_load.json").write_text(json.dumps(summary, indent=2))
+    if not args.keep:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
