@@ -6,10 +6,12 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from paperboard.adapters.store.schema import subscriptions
-from tests.web.conftest import FEATURED_DAYS, PER_DAY, XSS_ID
+from paperboard.web.app import create_app
+from tests.web.conftest import FEATURED_DAYS, PER_DAY, XSS_ID, make_ctx
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -80,11 +82,6 @@ def test_subscribe_refuses_bad_addresses(site, email, reason):
 
 
 def test_cached_pages_carry_each_visitors_own_token(seeded, fake_arxiv):
-    from fastapi.testclient import TestClient
-
-    from paperboard.web.app import create_app
-    from tests.web.conftest import make_ctx
-
     app = create_app(make_ctx(seeded, fake_arxiv))
     with TestClient(app) as one, TestClient(app) as two:
         first, second = one.get("/papers/trending"), two.get("/papers/trending")

@@ -6,8 +6,13 @@ import re
 from html import unescape
 
 import pytest
+from fastapi.testclient import TestClient
 
-from tests.web.conftest import FEATURED_DAYS, OLD_ID, PER_DAY, XSS_ID
+from paperboard.adapters.store.database import Database
+from paperboard.adapters.store.migrate import upgrade
+from paperboard.web.app import create_app
+from tests.fakes_arxiv import ApiCorpus, atom_entry
+from tests.web.conftest import FEATURED_DAYS, OLD_ID, PER_DAY, XSS_ID, make_ctx
 
 
 def _titles(html: str) -> list[str]:
@@ -151,14 +156,6 @@ def test_unknown_well_formed_id_says_why_it_is_missing(site, fake_arxiv):
 
 
 def test_unknown_id_is_indexed_on_demand(tmp_path, fake_arxiv):
-    from fastapi.testclient import TestClient
-
-    from paperboard.adapters.store.database import Database
-    from paperboard.adapters.store.migrate import upgrade
-    from paperboard.web.app import create_app
-    from tests.fakes_arxiv import ApiCorpus, atom_entry
-    from tests.web.conftest import make_ctx
-
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     upgrade(Database(url))
     fake_arxiv.api = ApiCorpus({"hep-th/9901002": atom_entry("hep-th/9901002", title="Fetched on demand")})

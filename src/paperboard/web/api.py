@@ -174,8 +174,8 @@ async def search_papers(
 ):
     ctx = request.app.state.ctx
     if q is None or not q.strip():
-        result = await run_in_threadpool(feed.daily, ctx, None, offset=p * limit, limit=limit)
-        return _json([daily_json(item.paper, item.feature) for item in result.items])
+        result = await run_in_threadpool(lambda: feed.recent(ctx, offset=p * limit, limit=limit))
+        return _json([daily_json(item.paper, item.feature) for item in result.items], notice=result.notice)
     results = await run_in_threadpool(
         searching.run, ctx, q, searching.Filters(), page=p + 1, per_page=limit
     )
