@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import JSON, Connection, Table, delete, func, insert, select, update
 
 from paperboard.domain.merge import merge
 from paperboard.domain.paper import ImportCounts, Paper, with_derived_fields
@@ -66,7 +66,7 @@ def upsert_papers(connection: Connection, incoming: Iterable[Paper]) -> ImportCo
     if duplicates:
         counts.skip("same id again in this batch (merged)", duplicates)
     if new_rows:
-        connection.execute(insert(papers), new_rows)
+        _bulk_insert(connection, papers, new_rows)
         _replace_categories(connection, [(r["id"], r["categories"]) for r in new_rows], fresh=True)
     for paper in changed:
         row = paper_to_row(paper)
@@ -91,7 +91,25 @@ def _replace_categories(connection: Connection, pairs: Sequence[tuple[str, list[
         for category in dict.fromkeys(categories)
     ]
     if rows:
-        connection.execute(insert(paper_categories), rows)
+        _bulk_insert(connection, paper_categories, rows)
+
+
+def _bulk_insert(connection: Connection, table: Table, rows: list[dict]) -> None:
+    """An executemany INSERT; on PostgreSQL a COPY, which loads rows about 2.5x faster than
+    psycopg's pipelined INSERTs (measured with bench/import_sample.py)."""
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), rows)
+        return
+    from psycopg.types.json import Json
+
+    names = list(rows[0])
+    as_json = {name for name in names if isinstance(table.c[name].type, JSON)}
+    quote = connection.dialect.identifier_preparer.quote
+    sql = f"COPY {quote(table.name)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
+    # The driver's cursor on this same connection, so the COPY is part of the caller's transaction.
+    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row([Json(row[n]) if n in as_json else row[n] for n in names])
 
 
 def get_papers(connection: Connection, ids: Sequence[str]) -> list[Paper]:
