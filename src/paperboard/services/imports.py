@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
-from paperboard.adapters.sources.files import FileFormatError, PaperFile, Record, Skipped
+from paperboard.adapters.sources.files import FileFormatError, PaperFile, Skipped
 from paperboard.adapters.sources.formats import Parsed, export_header, export_record
 from paperboard.adapters.store import features as feature_store
 from paperboard.adapters.store import papers as paper_store
