@@ -4,6 +4,7 @@ Jinja's autoescape or :func:`marked`, which escapes each span itself; nothing he
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -62,7 +63,9 @@ def query_url(path: str, params: dict) -> str:
     return path + ("?" + urlencode(kept) if kept else "")
 
 
+@lru_cache(maxsize=1)
 def make_templates() -> Jinja2Templates:
+    """One environment per process: templates compile once, however many apps are created."""
     templates = Jinja2Templates(directory=str(TEMPLATES))
     env = templates.env
     env.globals.update(site_name=SITE_NAME, csrf_field=csrf_field, paper_path=paper_path, query_url=query_url)
