@@ -70,11 +70,12 @@ def test_a_body_cut_short_is_retried(server, caplog):
     assert "connection failed" in _retry_logs(caplog)[0]
 
 
-def test_it_gives_up_after_max_retries_naming_the_url(server):
-    server.api = lambda request: Reply(503, b"down")
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_server_errors_are_retried_then_given_up_naming_the_url(server, status):
+    server.api = lambda request: Reply(status, b"down")
     with _client(max_retries=2) as client, pytest.raises(SourceUnavailable) as raised:
         client.get(server.api_url, {"start": 0})
-    assert str(raised.value) == f"gave up on {server.api_url}?start=0 after 3 attempts: HTTP 503"
+    assert str(raised.value) == f"gave up on {server.api_url}?start=0 after 3 attempts: HTTP {status}"
     assert len(server.requests) == 3
 
 

@@ -26,7 +26,8 @@ from paperboard.settings import Settings
 
 log = logging.getLogger("paperboard.http")
 
-RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+# Besides these, every 5xx is retried: the server failed, not the request.
+RETRYABLE_STATUSES = frozenset({408, 425, 429})
 # A Retry-After longer than this is a maintenance window, not back-pressure: give up and say so.
 LONGEST_RETRY_AFTER_SECONDS = 600.0
 LONGEST_BACKOFF_SECONDS = 120.0
@@ -164,7 +165,7 @@ class PoliteClient:
         status = response.status_code
         if status < 300 or status in accept_statuses:
             return Fetched(shown_url, status, content, response.headers)
-        if status in RETRYABLE_STATUSES:
+        if status in RETRYABLE_STATUSES or status >= 500:
             wait = retry_after_seconds(response.headers.get("Retry-After"))
             reason = f"HTTP {status}" + (" with Retry-After" if wait is not None else "")
             return _Failure(reason, wait)
