@@ -89,8 +89,8 @@ def search_new_papers(ctx: AppContext, text: str, window: ContentWindow, limit: 
     """Hybrid search for a saved search, restricted to papers announced inside the window."""
     from paperboard.services import search
 
-    query = f"{text} from:{window.since.isoformat()} until:{window.until.isoformat()}"
-    return [hit.paper for hit in search.search(ctx, query, limit=limit).hits]
+    found = search.search(ctx, text, page=1, per_page=limit, date_from=window.since, date_until=window.until)
+    return [hit.paper for hit in found.hits]
 
 
 class DigestBuilder:
@@ -156,8 +156,11 @@ class DigestBuilder:
     def _load_search(self, text: str, window: ContentWindow) -> list[Candidate]:
         try:
             found = self.search_papers(self.ctx, text, window, self._limit)
-        except UserError as error:  # a saved search that no longer parses: skip its section, keep the run
-            log.warning("saved search %r skipped: %s", text, error)
+        except UserError as error:  # e.g. its own dates exclude the window: nothing new to show
+            log.info("saved search %r has no section this time: %s", text, error)
+            return []
+        except Exception:  # one broken section must not stop every subscriber's digest
+            log.exception("saved search %r failed; its section is left out of this run", text)
             return []
         with self.ctx.database.read() as connection:
             features = feed_store.features_of(connection, [p.id for p in found])

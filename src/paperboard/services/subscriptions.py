@@ -35,6 +35,7 @@ from paperboard.adapters.store import digests as store
 from paperboard.adapters.store.subscriptions import add_subscription
 from paperboard.domain.digest import FREQUENCIES, InvalidTopics, Topics, email_from_payload, parse_topics, token_payload, topics_from_json
 from paperboard.domain.email_address import InvalidEmail, normalise_email
+from paperboard.domain.query import QueryError, parse_query
 from paperboard.errors import UserError
 from paperboard.services.context import AppContext
 from paperboard.settings import Settings
@@ -251,6 +252,11 @@ def update_preferences(ctx: AppContext, token: str, *, frequency: str, categorie
         topics = parse_topics(categories, searches)
     except InvalidTopics as error:
         raise UserError(str(error)) from None
+    for search in topics.searches:
+        try:
+            parse_query(search)
+        except QueryError as error:
+            raise UserError(f"the saved search “{search}” cannot be run: {error}") from None
     with ctx.database.write() as connection:
         if not store.save_preferences(connection, email, frequency=frequency, topics=topics.as_json()):
             raise InvalidLink("This address is no longer on the list. Subscribe again from the site.")

@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from paperboard import __version__
 from paperboard.services import feed
 from paperboard.services.context import AppContext, default_context
-from paperboard.web import api, feeds, ops, pages
+from paperboard.web import api, feeds, ops, pages, subscriptions
 from paperboard.web.cache import CacheMiddleware, PageCache
 from paperboard.web.errors import install_error_handlers
 from paperboard.web.metrics import MetricsMiddleware, SiteMetrics
@@ -52,6 +52,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(api.router)
     # Feed URLs (/papers/feed.rss, /papers/trending/feed.atom) before the pages' /papers/{id} catch-all.
     app.include_router(feeds.router)
+    app.include_router(subscriptions.router)
     app.include_router(pages.router)
     install_error_handlers(app)
 

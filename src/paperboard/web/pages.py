@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 
@@ -165,9 +165,12 @@ def subscribe_page(request: Request):
 
 
 @router.post("/subscribe", summary="Subscribe an email address to the trending digest")
-def subscribe(request: Request, email: str = Form(..., max_length=1000)):
+def subscribe(request: Request, background: BackgroundTasks, email: str = Form(..., max_length=1000)):
     try:
         result = subscriptions.subscribe(_ctx(request), email)
+        if result.confirmation_owed:
+            # Sent after the response has gone (and the row committed), never while the visitor waits.
+            background.add_task(subscriptions.send_confirmation, _ctx(request), result.email)
     except UserError as error:
         return page(
             request, "subscribed.html", title="Subscribe", canonical="/subscribe", status=400, cache=False,
@@ -215,7 +218,7 @@ async def paper(request: Request, arxiv_id: str):
         response.headers["vary"] = "Accept"
         response.headers["x-content-type-options"] = "nosniff"
         return response
-    similar, similar_note = await run_in_threadpool(searching.similar, ctx, paper_id)
+    similar = await run_in_threadpool(searching.similar, ctx, paper_id)
     response = page(
         request,
         "paper.html",
@@ -226,7 +229,6 @@ async def paper(request: Request, arxiv_id: str):
         item=item,
         paper=item.paper,
         similar=similar,
-        similar_note=similar_note,
     )
     response.headers["vary"] = "Accept"
     return response

@@ -78,9 +78,18 @@ def csrf_field() -> Markup:
     return Markup(f'<input type="hidden" name="{FORM_FIELD}" value="{PLACEHOLDER}">')
 
 
+def csrf_exempt(endpoint):
+    """Mark a route whose URL carries its own proof — a signed, single-purpose token — and that
+    outside clients POST without our cookie: RFC 8058 one-click unsubscribe from a mail client."""
+    endpoint.csrf_exempt = True
+    return endpoint
+
+
 async def require_csrf(request: Request) -> None:
     """FastAPI dependency on the whole app: unsafe methods need a matching, signed token."""
     if request.method in SAFE_METHODS:
+        return
+    if getattr(getattr(request.scope.get("route"), "endpoint", None), "csrf_exempt", False):
         return
     tokens: CsrfTokens = request.app.state.csrf
     cookie = request.cookies.get(COOKIE)

@@ -115,7 +115,8 @@ def _part(boundary: str, content_type: str, body: str) -> bytes:
         f"--{boundary}\r\nContent-Type: {content_type}; charset=\"utf-8\"\r\n"
         "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
     )
-    return head.encode() + encoded + (b"" if encoded.endswith(b"\r\n") else b"\r\n")
+    # The line break before the next boundary belongs to the boundary, so one is always added.
+    return head.encode() + encoded + b"\r\n"
 
 
 def _text_header(name: str, value: str) -> str:

@@ -45,14 +45,29 @@ class MailFolder:
             return []
         return sorted(n for n in os.listdir(self.path) if _NAME.fullmatch(n))
 
-    def read(self, name: str) -> EmailMessage | None:
-        """The parsed message, or None for a name that is not one of ours (no path tricks)."""
-        if not _NAME.fullmatch(name) or not (self.path / name).is_file():
+    def raw(self, name: str) -> bytes | None:
+        """The message as stored, or None for a name that is not one of ours (no path tricks)."""
+        if not _NAME.fullmatch(name or "") or not (self.path / name).is_file():
             return None
-        return message_from_bytes((self.path / name).read_bytes(), policy=policy.default)
+        return (self.path / name).read_bytes()
+
+    def read(self, name: str) -> EmailMessage | None:
+        raw = self.raw(name)
+        return None if raw is None else message_from_bytes(raw, policy=policy.default)
 
     def messages(self) -> list[EmailMessage]:
         return [m for m in (self.read(n) for n in self.names()) if m is not None]
+
+    def summaries(self, limit: int = 100) -> list["StoredMail"]:
+        """The newest ``limit`` messages, newest first, with what a list shows."""
+        found = []
+        for name in reversed(self.names()[-limit:]):
+            message = self.read(name)
+            if message is None:
+                continue
+            received = datetime.fromtimestamp(int(name[:19]) / 1e9, tz=timezone.utc)
+            found.append(StoredMail(name, received, tuple(message.get_all("Delivered-To", [])), str(message["Subject"] or "")))
+        return found
 
 
 @dataclass(frozen=True)
@@ -61,18 +76,6 @@ class StoredMail:
     received: datetime
     recipients: tuple[str, ...]
     subject: str
-
-
-def summaries(folder: MailFolder, limit: int = 100) -> list[StoredMail]:
-    """The newest ``limit`` messages, newest first, with what a list shows."""
-    found = []
-    for name in reversed(folder.names()[-limit:]):
-        message = folder.read(name)
-        if message is None:
-            continue
-        received = datetime.fromtimestamp(int(name[:19]) / 1e9, tz=timezone.utc)
-        found.append(StoredMail(name, received, tuple(message.get_all("Delivered-To", [])), str(message["Subject"] or "")))
-    return found
 
 
 class SinkHandler:
