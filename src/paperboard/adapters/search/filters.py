@@ -65,3 +65,27 @@ def keep_matching(connection: Connection, paper_filter: PaperFilter, ids: list[s
         query = select(papers.c.id).where(papers.c.id.in_(chunk), paper_filter.condition())
         kept.update(connection.execute(query).scalars())
     return kept
+
+
+def newest_matching(connection: Connection, paper_filter: PaperFilter, among: list[str] | None, limit: int) -> list[str]:
+    """Ids of the newest papers that pass (and are ``among`` these, when given), newest first."""
+    query = select(papers.c.id).where(paper_filter.condition())
+    if among is not None:
+        if not among:
+            return []
+        found: list[tuple] = []
+        for start in range(0, len(among), 500):
+            chunk = query.where(papers.c.id.in_(among[start : start + 500])).add_columns(papers.c.announced)
+            found.extend(connection.execute(chunk).all())
+        found.sort(key=lambda row: (row.announced or date.min, row.id), reverse=True)
+        return [row.id for row in found[:limit]]
+    query = query.order_by(papers.c.announced.desc().nulls_last(), papers.c.id.desc()).limit(limit)
+    return list(connection.execute(query).scalars())
+
+
+def announced_dates(connection: Connection, ids: list[str]) -> dict[str, date | None]:
+    dates: dict[str, date | None] = {}
+    for start in range(0, len(ids), 500):
+        rows = connection.execute(select(papers.c.id, papers.c.announced).where(papers.c.id.in_(ids[start : start + 500])))
+        dates.update((row.id, row.announced) for row in rows)
+    return dates

@@ -1,0 +1,232 @@
+"""The vector leg: nearest papers by cosine, exact with numpy or approximate with usearch HNSW.
+
+Vectors live in the database (``paper_embeddings``); this index is a process-local copy for fast
+search, kept current incrementally: each search first asks the database for the newest vector's
+time (an index seek) and loads only what came after. Below ``ann_threshold`` vectors the search is
+an exact matrix product (bench/search_latency.py: about 5 ms at 20k vectors on this machine); above
+it an HNSW graph, saved beside the database (``HOME/index``) so a restart loads it instead of
+rebuilding, grown in place as vectors arrive, and rebuilt when the model changes.
+
+Vectors are unit length (the embedder's contract), so the inner product is the cosine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import Connection, func, select
+
+from paperboard.adapters.store.schema import paper_embeddings
+
+ANN_THRESHOLD = 50_000
+# HNSW settings: connectivity 16 and expansion 64/128 are usearch's defaults' neighbourhood; a search
+# asks for more neighbours than wanted when results will be filtered afterwards.
+_CONNECTIVITY = 16
+_EXPANSION_ADD = 128
+_EXPANSION_SEARCH = 96
+_SAVE_EVERY = 5_000  # vectors added since the last save before the graph is saved again
+_FORMAT = 1
+
+
+class VectorIndex:
+    """Nearest-neighbour search over one embedding model's vectors."""
+
+    def __init__(self, model: str, directory: Path | None = None, *, ann_threshold: int = ANN_THRESHOLD) -> None:
+        self.model = model
+        self.directory = directory
+        self.ann_threshold = ann_threshold
+        self._lock = threading.Lock()
+        self._ids: list[str] = []
+        self._rows: dict[str, int] = {}
+        self._matrix = np.zeros((0, 0), dtype=np.float32)
+        self._graph = None
+        self._watermark: datetime | None = None
+        self._unsaved = 0
+        self._loaded = False
+
+    # -- keeping current ----------------------------------------------------------------------
+    def sync(self, connection: Connection) -> int:
+        """Load vectors stored since the last sync; return how many were new or changed."""
+        with self._lock:
+            if not self._loaded:
+                self._load_saved()
+                self._loaded = True
+            newest = connection.execute(
+                select(func.max(paper_embeddings.c.created_at)).where(paper_embeddings.c.model == self.model)
+            ).scalar_one()
+            if newest is None or (self._watermark is not None and newest <= self._watermark):
+                return 0
+            query = select(paper_embeddings.c.paper_id, paper_embeddings.c.vector, paper_embeddings.c.created_at).where(
+                paper_embeddings.c.model == self.model
+            )
+            if self._watermark is not None:
+                # ">=": rows saved in the same instant as the last ones seen may have committed later.
+                query = query.where(paper_embeddings.c.created_at >= self._watermark)
+            ids, vectors = [], []
+            for paper_id, blob, created_at in connection.execute(query.order_by(paper_embeddings.c.created_at)):
+                ids.append(paper_id)
+                vectors.append(np.frombuffer(blob, dtype="<f4"))
+                self._watermark = created_at if self._watermark is None else max(self._watermark, created_at)
+            if not ids:
+                return 0
+            return self._add(ids, np.vstack(vectors).astype(np.float32, copy=False))
+
+    def _add(self, ids: list[str], vectors: np.ndarray) -> int:
+        """Add new vectors, replace changed ones; return how many of either."""
+        dimension = self._dimension()
+        if dimension not in (0, vectors.shape[1]):
+            raise ValueError(f"vectors of {self.model!r} changed dimension: {dimension} → {vectors.shape[1]}")
+        known = [(self._rows[i], v) for i, v in zip(ids, vectors) if i in self._rows]
+        replaced = [(row, v) for row, v in known if not np.array_equal(self._vectors([row])[0], v)]
+        fresh = [(i, v) for i, v in zip(ids, vectors) if i not in self._rows]
+        fresh_rows = list(range(len(self._ids), len(self._ids) + len(fresh)))
+        for paper_id, _vector in fresh:
+            self._rows[paper_id] = len(self._ids)
+            self._ids.append(paper_id)
+        if self._graph is None:
+            parts = [self._matrix.reshape(-1, vectors.shape[1])] + [np.vstack([v for _, v in fresh])] * bool(fresh)
+            self._matrix = np.vstack(parts)
+            for row, vector in replaced:
+                self._matrix[row] = vector
+            if len(self._ids) >= self.ann_threshold:
+                self._build_graph()
+        else:
+            for row, _vector in replaced:
+                self._graph.remove(row)
+            changed = fresh_rows + [row for row, _ in replaced]
+            if changed:
+                stacked = np.vstack([v for _, v in fresh] + [v for _, v in replaced])
+                self._graph.add(np.array(changed, dtype=np.uint64), stacked, threads=_threads())
+        self._unsaved += len(fresh) + len(replaced)
+        if self._graph is not None and self._unsaved >= _SAVE_EVERY:
+            self.save()
+        return len(fresh) + len(replaced)
+
+    def _dimension(self) -> int:
+        if self._graph is not None:
+            return self._graph.ndim
+        return self._matrix.shape[1] if self._matrix.size else 0
+
+    def _vectors(self, rows) -> np.ndarray:
+        """The vectors of these rows: from the matrix, or (above the threshold) from the graph,
+        which holds the only copy so a million vectors are in memory once."""
+        if self._graph is None:
+            return self._matrix[np.asarray(rows, dtype=np.int64)]
+        return np.asarray(self._graph.get(np.asarray(rows, dtype=np.uint64)), dtype=np.float32).reshape(len(rows), -1)
+
+    def _build_graph(self) -> None:
+        from usearch.index import Index
+
+        graph = Index(
+            ndim=self._matrix.shape[1],
+            metric="ip",
+            dtype="f32",
+            connectivity=_CONNECTIVITY,
+            expansion_add=_EXPANSION_ADD,
+            expansion_search=_EXPANSION_SEARCH,
+        )
+        graph.add(np.arange(len(self._ids), dtype=np.uint64), self._matrix, threads=_threads())
+        self._graph = graph
+        self._matrix = np.zeros((0, 0), dtype=np.float32)
+
+    # -- files beside the database ------------------------------------------------------------
+    def _paths(self) -> tuple[Path, Path] | None:
+        if self.directory is None:
+            return None
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", self.model)
+        return self.directory / f"{stem}.usearch", self.directory / f"{stem}.ids.json"
+
+    def save(self) -> None:
+        """Write the graph and its ids (atomically: a crash leaves the old pair or the new)."""
+        paths = self._paths()
+        if paths is None or self._graph is None:
+            return
+        graph_path, meta_path = paths
+        graph_path.parent.mkdir(parents=True, exist_ok=True)
+        self._graph.save(str(graph_path) + ".tmp")
+        meta = {"format": _FORMAT, "model": self.model, "ids": self._ids,
+                "watermark": self._watermark.isoformat() if self._watermark else None}
+        Path(str(meta_path) + ".tmp").write_text(json.dumps(meta))
+        os.replace(str(graph_path) + ".tmp", graph_path)
+        os.replace(str(meta_path) + ".tmp", meta_path)
+        self._unsaved = 0
+
+    def _load_saved(self) -> None:
+        paths = self._paths()
+        if paths is None or not all(path.exists() for path in paths):
+            return
+        graph_path, meta_path = paths
+        try:
+            meta = json.loads(meta_path.read_text())
+            if meta.get("format") != _FORMAT or meta.get("model") != self.model:
+                return
+            from usearch.index import Index
+
+            graph = Index.restore(str(graph_path))
+        except (OSError, ValueError, KeyError, RuntimeError):
+            # A damaged or foreign file costs a rebuild from the database, never a wrong answer.
+            return
+        if graph is None or len(graph) != len(meta["ids"]):
+            return
+        self._ids = list(meta["ids"])
+        self._rows = {paper_id: row for row, paper_id in enumerate(self._ids)}
+        self._graph = graph
+        self._watermark = datetime.fromisoformat(meta["watermark"]) if meta.get("watermark") else None
+
+    # -- searching ----------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @property
+    def approximate(self) -> bool:
+        return self._graph is not None
+
+    def vector_of(self, paper_id: str) -> np.ndarray | None:
+        row = self._rows.get(paper_id)
+        return None if row is None else self._vectors([row])[0]
+
+    def search(
+        self, vector: np.ndarray, k: int, *, among: list[str] | None = None, exclude: str | None = None
+    ) -> list[tuple[str, float]]:
+        """The ``k`` nearest papers (id, cosine), best first; ``among`` limits the search to those ids."""
+        if k <= 0 or not self._ids or vector is None or not np.any(vector):
+            return []
+        vector = np.asarray(vector, dtype=np.float32)
+        with self._lock:
+            ids, graph = self._ids, self._graph
+            if among is not None:
+                rows = np.array(sorted({self._rows[i] for i in among if i in self._rows}), dtype=np.int64)
+                return _exact(vector, k, self._vectors(rows) if len(rows) else np.zeros((0, 1)), rows, ids, exclude)
+            if graph is None:
+                return _exact(vector, k, self._matrix, None, ids, exclude)
+            found = graph.search(vector, min(k + 1, len(ids)))
+        hits = [(ids[int(row)], 1.0 - float(distance)) for row, distance in zip(found.keys, found.distances)]
+        return [hit for hit in hits if hit[0] != exclude][:k]
+
+
+def _exact(vector, k, matrix, rows, ids, exclude) -> list[tuple[str, float]]:
+    if len(matrix) == 0:
+        return []
+    scores = matrix @ vector
+    wanted = min(k + 1, len(scores))
+    best = np.argpartition(-scores, wanted - 1)[:wanted]
+    best = best[np.argsort(-scores[best], kind="stable")]
+    hits = []
+    for position in best:
+        row = int(rows[position]) if rows is not None else int(position)
+        if ids[row] != exclude:
+            hits.append((ids[row], float(scores[position])))
+    return hits[:k]
+
+
+def _threads() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS and Windows lack sched_getaffinity
+        return os.cpu_count() or 1

@@ -1,0 +1,139 @@
+"""``paperboard search``, ``paperboard reindex`` and ``paperboard eval beir``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from paperboard.cli.app import app
+from paperboard.cli.common import console, context, print_json, stdout
+from paperboard.domain.fusion import METHODS, FusionParams
+from paperboard.services import evaluation
+from paperboard.services import search as search_service
+
+eval_app = typer.Typer(help="Measure search quality on labelled data.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+_REASONS = {"exact": "exact match", "keyword": "words", "semantic": "meaning", "both": "words + meaning",
+            "filter": "filter"}
+
+
+@app.command()
+def search(
+    text: str = typer.Argument(..., help='The query, e.g. \'"diffusion transformer" cat:cs.CV year:2026\'.'),
+    limit: int = typer.Option(20, "--limit", "-n", min=1, max=search_service.MAX_PER_PAGE, help="Results per page."),
+    page: int = typer.Option(1, "--page", min=1, help="Which page of results."),
+    sort: str = typer.Option(None, "--sort", help="relevance, date or trending (overrides sort: in the query)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Search papers by words and meaning. Query language: "phrases", -word, author:, cat:, year:,
+    from:/until:, date:A..B, has:code, sort:date."""
+    ctx = context()
+    results = search_service.search(ctx, text, page=page, per_page=limit, sort=sort)
+    if as_json:
+        print_json(
+            {
+                "query": results.query.text,
+                "total": results.total,
+                "page": results.page,
+                "message": results.message,
+                "notes": results.notes,
+                "hits": [
+                    {
+                        "id": hit.paper.id,
+                        "title": hit.paper.title,
+                        "announced": hit.paper.announced,
+                        "score": round(hit.score, 6),
+                        "reason": hit.reason,
+                        "snippet": hit.snippet.as_dict(),
+                    }
+                    for hit in results.hits
+                ],
+            }
+        )
+        return
+    if results.message:
+        stdout.print(escape(results.message))
+        return
+    table = Table("id", "title", "announced", "why", show_lines=False)
+    for hit in results.hits:
+        table.add_row(
+            hit.paper.id, _styled(hit.title), str(hit.paper.announced or ""), _REASONS.get(hit.reason, hit.reason)
+        )
+    stdout.print(table)
+    shown_to = (results.page - 1) * results.per_page + len(results.hits)
+    stdout.print(f"{shown_to - len(results.hits) + 1}–{shown_to} of {results.total:,} results")
+    for note in results.notes:
+        console.print(escape(note), style="dim")
+
+
+def _styled(snippet) -> Text:
+    """Third-party text as a rich Text (never markup), matched words in bold."""
+    styled = Text()
+    for span in snippet.spans:
+        styled.append(span.text, style="bold yellow" if span.marked else None)
+    return styled
+
+
+@app.command()
+def reindex(
+    embed: bool = typer.Option(True, "--embed/--no-embed", help="Also embed papers that have no vector yet."),
+    as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
+) -> None:
+    """Bring the search indexes up to date after imports: keyword index, vectors. Resumable."""
+    ctx = context()
+    with console.status("Updating the search indexes…"):
+        counts = search_service.index_papers(ctx, embed=embed)
+    if as_json:
+        print_json(vars(counts))
+        return
+    stdout.print(
+        f"{counts.keyword_indexed:,} papers keyword-indexed, {counts.embedded:,} embedded, "
+        f"{counts.vectors_loaded:,} vectors loaded."
+    )
+
+
+@eval_app.command("beir")
+def eval_beir(
+    directory: Path = typer.Argument(..., exists=True, file_okay=False, help="A BEIR folder (corpus, queries, qrels)."),
+    mode: str = typer.Option("hybrid", "--mode", help="bm25, dense or hybrid."),
+    split: str = typer.Option("test", "--split", help="Which qrels: test (report) or train (tune)."),
+    fusion: str = typer.Option(search_service.DEFAULT_FUSION.method, "--fusion", help=f"{' or '.join(METHODS)}."),
+    semantic_weight: float = typer.Option(
+        search_service.DEFAULT_FUSION.semantic_weight, "--semantic-weight", min=0.0, max=1.0,
+        help="Share of the semantic leg in the fusion.",
+    ),
+    rrf_k: float = typer.Option(search_service.DEFAULT_FUSION.rrf_k, "--rrf-k", min=1.0, help="RRF's k."),
+    database_url: str = typer.Option(
+        None, "--database-url", help="Evaluate in this database (e.g. PostgreSQL) instead of a SQLite file under HOME/eval."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """nDCG@10, R@100 and MRR@10 of the search legs, beside the published anchors."""
+    if fusion not in METHODS:
+        raise typer.BadParameter(f"--fusion must be one of {', '.join(METHODS)}")
+    ctx = context()
+    report = evaluation.evaluate_beir(
+        ctx,
+        directory,
+        mode=mode,
+        split=split,
+        fusion=FusionParams(fusion, semantic_weight, rrf_k),
+        database_url=database_url,
+        progress=lambda message: console.print(escape(message), style="dim"),
+    )
+    if as_json:
+        print_json(report.as_dict())
+        return
+    table = Table("system", "nDCG@10", "R@100", "MRR@10", title=f"{directory.name} {split} ({report.queries} queries)")
+    metrics = report.metrics
+    label = f"paperboard {mode}" + (f" ({fusion}, w={semantic_weight:g})" if mode == "hybrid" else "")
+    table.add_row(label, f"{metrics['ndcg@10']:.4f}", f"{metrics['recall@100']:.4f}", f"{metrics['mrr@10']:.4f}")
+    for name, ndcg, recall in evaluation.ANCHORS[mode]:
+        table.add_row(f"[dim]{escape(name)}[/]", f"[dim]{ndcg:.3f}[/]", f"[dim]{recall:.3f}[/]", "[dim]–[/]")
+    stdout.print(table)
+    stdout.print(f"[dim]index {report.seconds['index']:.1f} s, queries {report.seconds['queries']:.1f} s; {escape(report.database)}[/]")

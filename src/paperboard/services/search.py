@@ -1,0 +1,331 @@
+"""Search: the one service the site, the API and the CLI call.
+
+``search`` parses the query language, pins an exact arXiv id or exact title first, ranks the rest
+by fusing BM25 with nearest vectors (reciprocal ranks or min-max, tuned on SciFact's train
+queries), applies filters and constraints to both legs, and returns a page of hits, each with the
+reason it is there and a snippet with the matched words marked. ``similar_papers`` gives a paper's
+nearest neighbours. ``index_papers`` catches the keyword index and the vectors up after an ingest.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from paperboard.adapters.search import filters as paper_filters
+from paperboard.adapters.search.filters import PaperFilter
+from paperboard.adapters.search.keyword import KeywordIndex, KeywordQuery, keyword_index
+from paperboard.adapters.search.vectors import VectorIndex
+from paperboard.adapters.store import papers as paper_store
+from paperboard.domain.analysis import analyze
+from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
+from paperboard.domain.fusion import SEMANTIC, FusionParams, fuse
+from paperboard.domain.paper import Paper
+from paperboard.domain.query import Query, parse_query
+from paperboard.domain.snippet import Snippet, build_snippet
+from paperboard.errors import UserError
+from paperboard.services.context import AppContext
+
+# Fusion chosen on SciFact *train* (bench/tune_fusion.py); test is only ever reported.
+DEFAULT_FUSION = FusionParams("rrf", semantic_weight=0.5, rrf_k=60)
+CANDIDATES = 100  # per leg; R@100 of the fused list is measured with this depth
+MAX_RESULTS = 1000  # deepest result a page may reach
+MAX_PER_PAGE = 100
+# Below this cosine a paper that shares no word with the query is noise, not a match (MiniLM
+# puts unrelated abstracts at 0.0-0.2); it keeps "nothing matched" possible.
+SEMANTIC_FLOOR = 0.25
+FILTER_CAP = 50_000  # filtered sets up to this size are searched exactly; larger ones post-filtered
+EXACT = "exact"
+SNIPPET_CHARS = 240
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    paper: Paper
+    score: float
+    reason: str  # exact, keyword, semantic or both
+    snippet: Snippet
+    title: Snippet
+
+
+@dataclass
+class SearchResults:
+    query: Query
+    hits: list[SearchHit] = field(default_factory=list)
+    total: int = 0
+    page: int = 1
+    per_page: int = 20
+    message: str | None = None  # set when nothing matched: what to change
+    notes: list[str] = field(default_factory=list)  # how the results were made, when it matters
+
+
+@dataclass
+class IndexCounts:
+    keyword_indexed: int = 0
+    embedded: int = 0
+    vectors_loaded: int = 0
+
+
+_vector_indexes: dict[tuple[str, str, str], VectorIndex] = {}
+_vector_indexes_lock = threading.Lock()
+
+
+def vector_index(ctx: AppContext, model: str) -> VectorIndex:
+    """The process's vector index for this database and model (loaded from files on first use)."""
+    key = (ctx.database.url.render_as_string(), model, str(ctx.settings.home))
+    with _vector_indexes_lock:
+        if key not in _vector_indexes:
+            _vector_indexes[key] = VectorIndex(model, ctx.settings.home / "index")
+        return _vector_indexes[key]
+
+
+# -- searching ------------------------------------------------------------------------------------
+def search(
+    ctx: AppContext,
+    text: str,
+    *,
+    page: int = 1,
+    per_page: int = 20,
+    authors: tuple[str, ...] = (),
+    categories: tuple[str, ...] = (),
+    date_from: date | None = None,
+    date_until: date | None = None,
+    has_code: bool = False,
+    sort: str | None = None,
+) -> SearchResults:
+    """One page of results for ``text`` (the query language) narrowed by the keyword filters."""
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise UserError(f"page must be 1 or more and per_page between 1 and {MAX_PER_PAGE}")
+    if page * per_page > MAX_RESULTS + per_page:
+        raise UserError(f"results stop at {MAX_RESULTS:,}; narrow the search instead of paging that far")
+    query = parse_query(text).with_filters(
+        authors=authors, categories=categories, date_from=date_from, date_until=date_until,
+        has_code=has_code, sort=sort,
+    )
+    results = SearchResults(query, page=page, per_page=per_page)
+    if query.is_empty:
+        results.message = 'Type what you are looking for, e.g. "diffusion models for video", or a filter such as cat:cs.CL.'
+        return results
+    if not query.has_text and not (query.has_filters or query.authors):
+        results.message = "Exclusions (-word) only narrow a search: add words to search for."
+        return results
+    with ctx.database.read() as connection:
+        if query.has_text:
+            ranked, scores, reasons = _relevance(ctx, connection, query, results.notes)
+        else:
+            ranked, scores, reasons = _browse(ctx, connection, query, results.notes)
+        ranked = _order(connection, query, ranked, results.notes)
+        results.total = len(ranked)
+        window = ranked[(page - 1) * per_page : page * per_page]
+        found = {paper.id: paper for paper in paper_store.get_papers(connection, window)}
+    terms = set(KeywordQuery.of(query).terms)
+    for paper_id in window:
+        paper = found.get(paper_id)
+        if paper is None:  # deleted since it was indexed
+            continue
+        results.hits.append(
+            SearchHit(
+                paper,
+                scores.get(paper_id, 0.0),
+                reasons.get(paper_id, SEMANTIC),
+                build_snippet(paper.abstract, terms, SNIPPET_CHARS),
+                build_snippet(paper.title, terms, None),
+            )
+        )
+    if not results.total:
+        results.message = _nothing_found(query)
+    return results
+
+
+def _relevance(ctx, connection, query: Query, notes: list[str]):
+    """Ranked ids with scores and reasons: pinned exact matches, then the fused legs."""
+    keywords = keyword_index(ctx.database)
+    kq = KeywordQuery.of(query)
+    paper_filter = PaperFilter.of(query)
+    pinned = _pinned(connection, keywords, query, kq, paper_filter)
+    keyword_hits = keywords.search(connection, kq, paper_filter, CANDIDATES)
+    if not keyword_hits.exact:
+        notes.append(
+            "Your words are very common here, so keyword ranking looked at the newest papers holding them."
+        )
+    semantic_hits = _semantic(ctx, connection, keywords, query, kq, paper_filter, notes)
+    fused = fuse(keyword_hits.hits, semantic_hits, DEFAULT_FUSION)
+    similarity = dict(semantic_hits)
+    kept = [hit for hit in fused if hit.keyword_rank is not None or similarity[hit.key] >= SEMANTIC_FLOOR]
+    ranked = pinned + [hit.key for hit in kept if hit.key not in pinned]
+    scores = {hit.key: hit.score for hit in kept}
+    reasons = {hit.key: hit.reason for hit in kept} | {paper_id: EXACT for paper_id in pinned}
+    return ranked, scores, reasons
+
+
+def _pinned(connection, keywords: KeywordIndex, query: Query, kq: KeywordQuery, paper_filter: PaperFilter) -> list[str]:
+    """An arXiv id typed alone, or a paper's exact title, goes first (if it passes the filters)."""
+    candidates: list[str] = []
+    if len(query.words) == 1 and not query.phrases:
+        try:
+            arxiv_id = parse_arxiv_id(query.words[0]).base
+        except InvalidArxivId:
+            arxiv_id = None
+        if arxiv_id and paper_store.get_paper(connection, arxiv_id):
+            candidates.append(arxiv_id)
+    candidates += [p for p in keywords.title_matches(connection, query.free_text) if p not in candidates]
+    if not candidates:
+        return []
+    allowed = paper_filters.keep_matching(connection, paper_filter, candidates)
+    if kq.constrains:
+        allowed &= keywords.satisfying(connection, kq, candidates)
+    return [paper_id for paper_id in candidates if paper_id in allowed]
+
+
+def _semantic(ctx, connection, keywords: KeywordIndex, query: Query, kq: KeywordQuery, paper_filter, notes):
+    """Nearest papers to the query's meaning that pass every filter and constraint."""
+    embedder = ctx.embedder
+    vectors = vector_index(ctx, embedder.model_id)
+    vectors.sync(connection)
+    if not len(vectors):
+        notes.append("Search by meaning starts once papers are embedded (paperboard embed); these match your words.")
+        return []
+    vector = embedder.embed_query(query.free_text)
+    among: list[str] | None = None
+    if paper_filter.active and paper_filters.count_matching(connection, paper_filter, FILTER_CAP + 1) <= FILTER_CAP:
+        among = paper_filters.matching_ids(connection, paper_filter)
+    if kq.phrases or kq.authors:
+        required = keywords.constrained_ids(connection, kq, FILTER_CAP)
+        if required is not None:
+            among = required if among is None else sorted(set(among) & set(required))
+    if among is not None:
+        hits = vectors.search(vector, CANDIDATES, among=among)
+    else:
+        # Too broad to list: ask the index for more and filter afterwards.
+        depth = CANDIDATES * (10 if paper_filter.active or kq.constrains else 1)
+        hits = vectors.search(vector, depth)
+        if paper_filter.active:
+            passing = paper_filters.keep_matching(connection, paper_filter, [h[0] for h in hits])
+            hits = [hit for hit in hits if hit[0] in passing]
+    if kq.constrains and hits:
+        passing = keywords.satisfying(connection, kq, [h[0] for h in hits])
+        hits = [hit for hit in hits if hit[0] in passing]
+    return hits[:CANDIDATES]
+
+
+def _browse(ctx, connection, query: Query, notes: list[str]):
+    """No words, only filters: every paper that passes, newest first (up to MAX_RESULTS)."""
+    kq = KeywordQuery.of(query)
+    among: list[str] | None = None
+    if kq.authors:
+        among = keyword_index(ctx.database).constrained_ids(connection, kq, FILTER_CAP)
+        if among is None:
+            raise UserError("that author filter matches too many papers; add words or a fuller name")
+    ranked = paper_filters.newest_matching(connection, PaperFilter.of(query), among, MAX_RESULTS)
+    if kq.excluded and ranked:
+        allowed = keyword_index(ctx.database).satisfying(connection, kq, ranked)
+        ranked = [paper_id for paper_id in ranked if paper_id in allowed]
+    return ranked, {}, {paper_id: "filter" for paper_id in ranked}
+
+
+def _order(connection, query: Query, ranked: list[str], notes: list[str]) -> list[str]:
+    """Relevance keeps the fused order; date (and trending, until it exists) puts the newest first."""
+    if query.sort == "relevance" or not ranked:
+        return ranked
+    if query.sort == "trending":
+        notes.append("Trending order is not available for search yet; newest first instead.")
+    dates = paper_filters.announced_dates(connection, ranked)
+    return sorted(ranked, key=lambda paper_id: (dates.get(paper_id) or date.min, paper_id), reverse=True)
+
+
+def _nothing_found(query: Query) -> str:
+    tips = []
+    if query.categories:
+        tips.append("remove the category filter")
+    if query.date_from or query.date_until:
+        tips.append("widen the dates")
+    if query.has_code:
+        tips.append("drop has:code")
+    if query.authors:
+        tips.append("check the author's name")
+    if query.phrases:
+        tips.append("drop the quotes")
+    if query.excluded:
+        tips.append("remove the -words")
+    tips.append("use other words for the same idea")
+    return "No papers match. Try to " + ", ".join(tips[:-1]) + (" or " if len(tips) > 1 else "") + tips[-1] + "."
+
+
+# -- similar papers -------------------------------------------------------------------------------
+def similar_papers(ctx: AppContext, paper_id: str, k: int = 10) -> list[SearchHit]:
+    """The ``k`` papers nearest in meaning to ``paper_id`` (itself excluded); [] when it has no vector."""
+    if not 1 <= k <= MAX_PER_PAGE:
+        raise UserError(f"k must be between 1 and {MAX_PER_PAGE}")
+    vectors = vector_index(ctx, ctx.embedder.model_id)
+    with ctx.database.read() as connection:
+        vectors.sync(connection)
+        vector = vectors.vector_of(paper_id)
+        if vector is None:
+            return []
+        hits = vectors.search(vector, k, exclude=paper_id)
+        found = {p.id: p for p in paper_store.get_papers(connection, [h[0] for h in hits])}
+    return [
+        SearchHit(found[key], score, SEMANTIC, build_snippet(found[key].abstract, (), SNIPPET_CHARS),
+                  build_snippet(found[key].title, (), None))
+        for key, score in hits
+        if key in found
+    ]
+
+
+# -- keeping indexes current ----------------------------------------------------------------------
+def index_papers(
+    ctx: AppContext,
+    *,
+    embed: bool = True,
+    batch_size: int = 1000,
+    progress: Callable[[str, int], None] | None = None,
+) -> IndexCounts:
+    """Catch up after imports and harvests: keyword-index every new or changed paper, embed what
+    has no current vector (``embed``), and load new vectors into this process's vector index.
+
+    Idempotent and resumable: each batch is one transaction, and a rerun picks up what is left.
+    """
+    counts = IndexCounts()
+    keywords = keyword_index(ctx.database)
+    while True:
+        with ctx.database.write() as connection:
+            stale = keywords.stale_ids(connection, batch_size)
+            if not stale:
+                break
+            counts.keyword_indexed += keywords.index(connection, paper_store.get_papers(connection, stale))
+            # Papers whose text did not change were re-stamped, so ``stale`` always shrinks.
+        if progress:
+            progress("keyword", len(stale))
+    if embed:
+        from paperboard.services.embedding import embed_missing
+
+        counts.embedded = embed_missing(ctx, progress=(lambda done, total: progress("embed", done)) if progress else None).embedded
+        vectors = vector_index(ctx, ctx.embedder.model_id)
+        with ctx.database.read() as connection:
+            counts.vectors_loaded = vectors.sync(connection)
+        vectors.save()
+    return counts
+
+
+def ranked_ids(ctx: AppContext, text: str, mode: str, fusion: FusionParams = DEFAULT_FUSION, depth: int = CANDIDATES):
+    """The ranking of plain ``text`` by one leg or both, for evaluation: no query language, no
+    filters, no floor. The same legs and fusion as ``search``."""
+    query = Query(text=text, words=(text,), free_text=text)
+    kq = KeywordQuery(terms=tuple(dict.fromkeys(analyze(text))))
+    with ctx.database.read() as connection:
+        keyword_hits = keyword_index(ctx.database).search(connection, kq, PaperFilter(), depth).hits if mode != "dense" else []
+        semantic_hits = []
+        if mode != "bm25":
+            vectors = vector_index(ctx, ctx.embedder.model_id)
+            vectors.sync(connection)
+            semantic_hits = vectors.search(ctx.embedder.embed_query(query.free_text), depth)
+    if mode == "bm25":
+        return [key for key, _ in keyword_hits]
+    if mode == "dense":
+        return [key for key, _ in semantic_hits]
+    return [hit.key for hit in fuse(keyword_hits, semantic_hits, fusion)]
+
+
+__all__ = ["search", "similar_papers", "index_papers", "ranked_ids", "SearchResults", "SearchHit"]
