@@ -19,8 +19,7 @@ digest is made up by the next one (its window reaches back to the last digest ac
 (a 4xx reply, a refused or broken connection before the end of DATA) makes a row ``deferred``
 and eligible for another attempt, after an exponential backoff, up to ``mail_max_attempts``.
 
-The digest content is shared work: candidates per (section, content window) and each paper's
-one-line summary are computed once per run and reused for every subscriber.
+What goes in each mail, and how it reads, is ``digest_content.py``.
 """
 
 from __future__ import annotations
@@ -30,10 +29,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time as day_time, timedelta, timezone
-from urllib.parse import quote
+from datetime import date, datetime, timedelta, timezone
 
-from paperboard.adapters.mail.compose import MailTemplates, compose, sender_domain
 from paperboard.adapters.mail.sender import (
     MailConfigError,
     MailInDoubt,
@@ -45,205 +42,22 @@ from paperboard.adapters.mail.sender import (
     make_sender,
 )
 from paperboard.adapters.store import digests as store
-from paperboard.adapters.store import feed as feed_store
-from paperboard.adapters.store.papers import get_papers
-from paperboard.domain.digest import (
-    FREQUENCIES,
-    Candidate,
-    ContentWindow,
-    Digest,
-    DigestPeriod,
-    content_window,
-    digest_message_id,
-    due_period,
-    one_line_summary,
-    period_for,
-    select_digest,
-    topics_from_json,
-)
+from paperboard.domain.digest import FREQUENCIES, Digest, DigestPeriod, digest_message_id, due_period, period_for
 from paperboard.domain.pacing import DomainPace, recipient_domain, retry_delay
-from paperboard.domain.paper import Paper
-from paperboard.domain.trending import TrendingCandidate, TrendingParams, rank
 from paperboard.errors import SourceUnavailable, UserError
 from paperboard.services.context import AppContext
-from paperboard.services.subscriptions import MANAGE, UNSUBSCRIBE, link, unsubscribe_targets
+from paperboard.services.digest_content import DigestBuilder, DigestRenderer, SearchPapers
 
 log = logging.getLogger("paperboard.digest")
 
 CLAIM_BATCH = 50
-CANDIDATES_PER_SECTION = 4  # × papers per section: room for papers already shown in an earlier section
 RELAY_DOWN_AFTER = 10  # consecutive temporary failures that end a run early
 LONGEST_WAIT_IN_RUN = timedelta(minutes=15)  # a retry due later is left for the next run
-_AUTHORS_SHOWN = 6
 _FLUSH = object()
-
-SearchPapers = Callable[[AppContext, str, ContentWindow, int], list[Paper]]
 
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-# -- content ------------------------------------------------------------------------------------
-def search_new_papers(ctx: AppContext, text: str, window: ContentWindow, limit: int) -> list[Paper]:
-    """Hybrid search for a saved search, restricted to papers announced inside the window."""
-    from paperboard.services import search
-
-    found = search.search(ctx, text, page=1, per_page=limit, date_from=window.since, date_until=window.until)
-    return [hit.paper for hit in found.hits]
-
-
-class DigestBuilder:
-    """Builds digests for one period; candidates and summaries are cached for the whole run."""
-
-    def __init__(self, ctx: AppContext, period: DigestPeriod, *, search_papers: SearchPapers | None = None) -> None:
-        self.ctx = ctx
-        self.period = period
-        self.per_section = ctx.settings.digest_papers_per_section
-        self.search_papers = search_papers or search_new_papers
-        self._trending: dict[ContentWindow, list[Candidate]] = {}
-        self._categories: dict[tuple[str, ContentWindow], list[Candidate]] = {}
-        self._searches: dict[tuple[str, ContentWindow], list[Candidate]] = {}
-        self.summaries: dict[str, str] = {}
-        self.entry_views: dict[str, dict] = {}
-
-    def digest_for(self, subscriber: store.Subscriber) -> Digest:
-        window = content_window(self.period, subscriber.last_digest_period)
-        topics = topics_from_json(subscriber.topics)
-        return select_digest(
-            self.period,
-            window,
-            topics,
-            trending=self._cached(self._trending, window, lambda: self._load_trending(window)),
-            by_category={c: self._cached(self._categories, (c, window), lambda c=c: self._load_category(c, window)) for c in topics.categories},
-            by_search={s: self._cached(self._searches, (s, window), lambda s=s: self._load_search(s, window)) for s in topics.searches},
-            per_section=self.per_section,
-            summaries=self.summaries,
-        )
-
-    def _cached(self, cache: dict, key, load: Callable[[], list[Candidate]]) -> list[Candidate]:
-        if key not in cache:
-            candidates = load()
-            for candidate in candidates:
-                if candidate.paper.id not in self.summaries:
-                    self.summaries[candidate.paper.id] = one_line_summary(candidate.paper.abstract)
-            cache[key] = candidates
-        return cache[key]
-
-    @property
-    def _limit(self) -> int:
-        return self.per_section * CANDIDATES_PER_SECTION
-
-    def _load_trending(self, window: ContentWindow) -> list[Candidate]:
-        """Papers featured inside the window, ranked by the site's trending score at its end."""
-        as_of = datetime.combine(window.until + timedelta(days=1), day_time.min)
-        with self.ctx.database.read() as connection:
-            features = feed_store.features_between(connection, window.since, window.until)
-            ranked = rank(
-                (TrendingCandidate(f.paper_id, f.featured_on, {"imported_upvotes": f.upvotes}) for f in features),
-                as_of,
-                TrendingParams(window_days=max(1, (window.until - window.since).days + 1)),
-            )[: self._limit]
-            upvotes = {f.paper_id: f.upvotes for f in features}
-            return self._candidates(connection, [s.paper_id for s in ranked], upvotes)
-
-    def _load_category(self, category: str, window: ContentWindow) -> list[Candidate]:
-        with self.ctx.database.read() as connection:
-            found = store.announced_in_category(connection, category, window.since, window.until, self._limit)
-            stars = store.stars_by_url(connection, [u for paper, _ in found for u in paper.code_urls[:1]])
-        return [Candidate(paper, upvotes, _stars(paper, stars)) for paper, upvotes in found]
-
-    def _load_search(self, text: str, window: ContentWindow) -> list[Candidate]:
-        try:
-            found = self.search_papers(self.ctx, text, window, self._limit)
-        except UserError as error:  # e.g. its own dates exclude the window: nothing new to show
-            log.info("saved search %r has no section this time: %s", text, error)
-            return []
-        except Exception:  # one broken section must not stop every subscriber's digest
-            log.exception("saved search %r failed; its section is left out of this run", text)
-            return []
-        with self.ctx.database.read() as connection:
-            features = feed_store.features_of(connection, [p.id for p in found])
-            stars = store.stars_by_url(connection, [u for p in found for u in p.code_urls[:1]])
-        return [
-            Candidate(p, features[p.id].upvotes if p.id in features else 0, _stars(p, stars))
-            for p in found
-            if p.announced in window
-        ]
-
-    def _candidates(self, connection, paper_ids: list[str], upvotes: dict[str, int]) -> list[Candidate]:
-        papers = {p.id: p for p in get_papers(connection, paper_ids)}
-        stars = store.stars_by_url(connection, [u for p in papers.values() for u in p.code_urls[:1]])
-        return [Candidate(papers[i], upvotes.get(i, 0), _stars(papers[i], stars)) for i in paper_ids if i in papers]
-
-
-def _stars(paper: Paper, stars: dict[str, int]) -> int | None:
-    return stars.get(paper.code_urls[0]) if paper.code_urls else None
-
-
-# -- rendering ----------------------------------------------------------------------------------
-class DigestRenderer:
-    def __init__(self, ctx: AppContext, builder: DigestBuilder) -> None:
-        self.settings = ctx.settings
-        self.builder = builder
-        self.templates = MailTemplates()
-        self.base_url = self.settings.resolved_base_url
-        self.domain = sender_domain(self.settings.mail_from)
-
-    def render(self, email: str, digest: Digest) -> OutgoingMail:
-        settings = self.settings
-        sections = [{"title": s.title, "entries": [self._entry(e) for e in s.entries]} for s in digest.sections]
-        first = digest.sections[0].entries[0].paper.title if digest.sections else ""
-        rendered = self.templates.render(
-            "digest",
-            {
-                "site_name": "paperboard",
-                "base_url": self.base_url,
-                "email": email,
-                "frequency": digest.period.frequency,
-                "period_label": digest.period.label,
-                "window_label": _window_label(digest.window),
-                "sections": sections,
-                "paper_count": digest.paper_count,
-                "top_title": first,
-                "manage_url": link(settings, MANAGE, email),
-                "unsubscribe_url": link(settings, UNSUBSCRIBE, email),
-            },
-        )
-        return compose(
-            rendered,
-            sender=settings.mail_from,
-            recipient=email,
-            message_id=digest_message_id(digest.period.key, email, self.domain),
-            unsubscribe_urls=unsubscribe_targets(settings, email),
-            list_id=f"paperboard {digest.period.frequency} digest <{digest.period.frequency}.digest.{self.domain}>",
-        )
-
-    def _entry(self, entry) -> dict:
-        """What the templates show of a paper; the same for every subscriber, so made once."""
-        view = self.builder.entry_views.get(entry.paper.id)
-        if view is None:
-            paper = entry.paper
-            authors = list(paper.authors)
-            shown = ", ".join(authors[:_AUTHORS_SHOWN]) + (f" and {len(authors) - _AUTHORS_SHOWN} more" if len(authors) > _AUTHORS_SHOWN else "")
-            code = entry.code_url if entry.code_url and entry.code_url.startswith(("https://", "http://")) else None
-            view = {
-                "title": paper.title,
-                "url": f"{self.base_url}/papers/{quote(paper.id, safe='/:')}",
-                "authors": shown,
-                "summary": entry.summary,
-                "code_url": code,
-                "stars": entry.stars if code else None,
-                "upvotes": entry.upvotes,
-            }
-            self.builder.entry_views[entry.paper.id] = view
-        return view
-
-
-def _window_label(window: ContentWindow) -> str:
-    if window.since == window.until:
-        return f"{window.until:%b} {window.until.day}"
-    return f"{window.since:%b} {window.since.day} – {window.until:%b} {window.until.day}"
 
 
 # -- sending ------------------------------------------------------------------------------------
