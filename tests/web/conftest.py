@@ -28,6 +28,7 @@ from paperboard.adapters.store.migrate import upgrade
 from paperboard.domain.paper import DailyFeature, Paper
 from paperboard.services.context import AppContext
 from paperboard.services.imports import import_files
+from paperboard.services.search import index_papers
 from paperboard.settings import Settings
 from paperboard.web.app import create_app
 from tests.conftest import LISTINGS, new_postgres_database
@@ -41,6 +42,9 @@ PER_DAY = 8
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 XSS_ID = "2604.99999"
 OLD_ID = "hep-th/9901001"
+# The feature-hashing embedder: the web tests exercise pages around search, not the model's
+# semantics (tests/adapters and the search service's own tests cover those), and it takes no time.
+_SITE_SETTINGS = {"embedding_model": "hashing"}
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +58,7 @@ def _seed(database: Database, records: list[dict], folder: Path) -> dict:
     upgrade(database)
     subset = folder / "subset.jsonl"
     subset.write_text("".join(json.dumps(r) + "\n" for r in records))
-    ctx = AppContext(Settings(home=folder / "home", database_url=database.url.render_as_string(hide_password=False)))
+    ctx = AppContext(Settings(**_SITE_SETTINGS, home=folder / "home", database_url=database.url.render_as_string(hide_password=False)))
     import_files(ctx, [subset])
     featured: dict[date, list[tuple[str, int]]] = {}
     rows = []
@@ -77,6 +81,7 @@ def _seed(database: Database, records: list[dict], folder: Path) -> dict:
     with database.write() as connection:
         paper_store.upsert_papers(connection, [xss, old])
         feature_store.upsert_features(connection, rows + [DailyFeature(XSS_ID, date(2026, 4, 13), f"eve{XSS}", 99, "test")])
+    index_papers(ctx)  # keyword index and vectors: search and similar papers on real text
     return {"featured": featured, "records": records, "ctx": ctx}
 
 
@@ -122,6 +127,7 @@ def fake_arxiv():
 
 def make_ctx(seeded: dict, arxiv: FakeArxiv, **overrides) -> AppContext:
     values = dict(
+        _SITE_SETTINGS,
         home=seeded["home"],
         database_url=seeded["url"],
         base_url="http://testserver",

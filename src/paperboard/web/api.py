@@ -29,7 +29,7 @@ from paperboard.web.rendering import CACHE_HEADER
 router = APIRouter(prefix="/api", tags=["api"])
 
 MAX_LIMIT = 100
-MAX_SEARCH_LIMIT = 120
+MAX_SEARCH_LIMIT = searching.MAX_PER_PAGE
 MAX_PAGE = 10_000
 
 

@@ -218,7 +218,7 @@ async def paper(request: Request, arxiv_id: str):
         response.headers["vary"] = "Accept"
         response.headers["x-content-type-options"] = "nosniff"
         return response
-    similar, similar_note = await run_in_threadpool(searching.similar, ctx, paper_id)
+    similar = await run_in_threadpool(searching.similar, ctx, paper_id)
     response = page(
         request,
         "paper.html",
@@ -229,7 +229,6 @@ async def paper(request: Request, arxiv_id: str):
         item=item,
         paper=item.paper,
         similar=similar,
-        similar_note=similar_note,
     )
     response.headers["vary"] = "Accept"
     return response

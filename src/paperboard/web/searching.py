@@ -1,8 +1,7 @@
 """Glue between the site and the search service: form filters, results with features, suggestions.
 
-The filters of the search form (category, date range, has code, sort) are written into the query
-text in the search language (``cat:cs.CL from:2026-03-01 has:code sort:date``), so a link, a feed URL
-and a typed query all mean the same thing to the search service.
+The search box takes the whole query language (``cat:cs.CL from:2026-03 has:code``); the form's
+filter fields are passed beside the text and narrow it further, as the service defines.
 """
 
 from __future__ import annotations
@@ -12,15 +11,18 @@ from dataclasses import dataclass, field
 
 from paperboard.errors import UserError
 from paperboard.services import feed
+from paperboard.services import search as search_service
 from paperboard.services.context import AppContext
 from paperboard.services.feed import FeedItem
 
 PER_PAGE = 20
 MAX_QUERY_CHARS = 1000
+MAX_PER_PAGE = search_service.MAX_PER_PAGE
 SIMILAR_COUNT = 6
 SORTS = (("relevance", "Best match"), ("date", "Newest"), ("trending", "Trending"))
 _CATEGORY = re.compile(r"[A-Za-z][A-Za-z-]*(?:\.[A-Za-z][A-Za-z-]*)?")
 _REASONS = {
+    "exact": "Exact match",
     "keyword": "Matched your words",
     "semantic": "Matched by meaning",
     "both": "Matched your words and by meaning",
@@ -60,19 +62,14 @@ class Filters:
             "sort": None if self.sort == "relevance" else self.sort,
         }
 
-    def as_query_text(self) -> str:
-        parts = []
-        if self.category:
-            parts.append(f"cat:{self.category}")
-        if self.date_from:
-            parts.append(f"from:{self.date_from}")
-        if self.date_until:
-            parts.append(f"until:{self.date_until}")
-        if self.has_code:
-            parts.append("has:code")
-        if self.sort != "relevance":
-            parts.append(f"sort:{self.sort}")
-        return " ".join(parts)
+    def as_search_arguments(self) -> dict:
+        return {
+            "categories": (self.category,) if self.category else (),
+            "date_from": feed.parse_day(self.date_from) if self.date_from else None,
+            "date_until": feed.parse_day(self.date_until) if self.date_until else None,
+            "has_code": self.has_code,
+            "sort": None if self.sort == "relevance" else self.sort,
+        }
 
     @property
     def any(self) -> bool:
@@ -83,6 +80,7 @@ class Filters:
 class Hit:
     item: FeedItem
     snippet: object
+    title: object
     reason: str
 
     @property
@@ -95,6 +93,7 @@ class Results:
     hits: list[Hit] = field(default_factory=list)
     total: int = 0
     message: str | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 def _clean(text: str) -> str:
@@ -105,23 +104,17 @@ def _clean(text: str) -> str:
 
 def run(ctx: AppContext, q: str, filters: Filters, *, page: int, per_page: int) -> Results:
     """Search ``q`` with ``filters``; the papers come back with their daily features."""
-    from paperboard.services import search as search_service
-
-    text = " ".join(part for part in (_clean(q), filters.as_query_text()) if part)
-    found = search_service.search(ctx, text, page=page, per_page=per_page)
+    found = search_service.search(ctx, _clean(q), page=page, per_page=per_page, **filters.as_search_arguments())
     features = feed.features_for(ctx, [hit.paper.id for hit in found.hits])
-    hits = [Hit(FeedItem(h.paper, features.get(h.paper.id)), h.snippet, h.reason) for h in found.hits]
-    return Results(hits, found.total, found.message)
+    hits = [Hit(FeedItem(h.paper, features.get(h.paper.id)), h.snippet, h.title, h.reason) for h in found.hits]
+    return Results(hits, found.total, found.message, list(found.notes))
 
 
-def similar(ctx: AppContext, paper_id: str) -> tuple[list[FeedItem] | None, str]:
-    """Papers like this one, or None and the reason there are none to show."""
-    from paperboard.services import search as search_service
-
+def similar(ctx: AppContext, paper_id: str) -> list[FeedItem]:
+    """Papers nearest in meaning to this one; an empty list when it has no vector yet."""
     found = search_service.similar_papers(ctx, paper_id, SIMILAR_COUNT)
-    papers = [getattr(entry, "paper", entry) for entry in found]
-    features = feed.features_for(ctx, [p.id for p in papers])
-    return [FeedItem(p, features.get(p.id)) for p in papers], ""
+    features = feed.features_for(ctx, [hit.paper.id for hit in found])
+    return [FeedItem(hit.paper, features.get(hit.paper.id)) for hit in found]
 
 
 def suggestions(q: str, filters: Filters, results: Results) -> list[str]:
