@@ -39,14 +39,17 @@ class PageCache:
         data_version: Callable[[], object],
         *,
         check_seconds: float,
-        max_entries: int = 4096,
+        max_bytes: int = 64 * 1024 * 1024,
         max_age_seconds: float = 600,
     ) -> None:
         self._data_version = data_version
         self.check_seconds = check_seconds
-        self.max_entries = max_entries
+        # A byte budget, not an entry count: any query string makes a new key, so a crawler
+        # inventing parameters must not be able to grow the process without bound.
+        self.max_bytes = max_bytes
         self.max_age_seconds = max_age_seconds
         self._entries: OrderedDict[tuple, tuple[float, CachedResponse]] = OrderedDict()
+        self._bytes = 0
         self._version: object = None
         self._checked_at = float("-inf")
         self.hits = self.misses = 0
@@ -59,8 +62,12 @@ class PageCache:
         return self.check_seconds > 0
 
     def invalidate(self) -> None:
-        self._entries.clear()
+        self._clear()
         self._checked_at = float("-inf")
+
+    def _clear(self) -> None:
+        self._entries.clear()
+        self._bytes = 0
 
     async def refresh(self) -> None:
         """Empty the cache if the data changed since the last check (at most one check per interval)."""
@@ -70,7 +77,7 @@ class PageCache:
         self._checked_at = now
         version = await anyio.to_thread.run_sync(self._data_version)
         if version != self._version:
-            self._entries.clear()
+            self._clear()
             self._version = version
 
     def get(self, key: tuple) -> CachedResponse | None:
@@ -80,7 +87,7 @@ class PageCache:
             return None
         stored_at, response = found
         if time.monotonic() - stored_at > self.max_age_seconds:
-            del self._entries[key]
+            self._drop(key)
             self.misses += 1
             return None
         self._entries.move_to_end(key)
@@ -90,10 +97,16 @@ class PageCache:
     def put(self, key: tuple, response: CachedResponse) -> None:
         if len(response.body) > _MAX_BODY:
             return
+        self._drop(key)
         self._entries[key] = (time.monotonic(), response)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        self._bytes += len(response.body)
+        while self._bytes > self.max_bytes:
+            self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: tuple) -> None:
+        found = self._entries.pop(key, None)
+        if found is not None:
+            self._bytes -= len(found[1].body)
 
 
 class CacheMiddleware:
