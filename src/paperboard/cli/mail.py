@@ -33,6 +33,7 @@ def mail_sink(
     port: int = typer.Option(8025, min=1, max=65535, help="Port to listen on."),
     host: str = typer.Option("127.0.0.1", help="Address to listen on (keep it local)."),
     folder: Path = typer.Option(None, help="Where to keep received mail (default: HOME/mail-sink)."),
+    quiet: bool = typer.Option(False, "--quiet", help="Do not print a line per received mail."),
 ) -> None:
     """Run a local SMTP server that keeps every mail it receives as an .eml file (development)."""
     from paperboard.adapters.mail.sink import MailFolder, SinkHandler, start_sink
@@ -46,8 +47,9 @@ def mail_sink(
             console.print(f"[dim]received[/] {', '.join(envelope.rcpt_tos)}", highlight=False)
             return reply
 
+    handler = SinkHandler(MailFolder(folder)) if quiet else Announcing(MailFolder(folder))
     try:
-        controller = start_sink(folder, host, port, handler=Announcing(MailFolder(folder)))
+        controller = start_sink(folder, host, port, handler=handler)
     except (OSError, RuntimeError) as error:
         raise UserError(f"cannot listen on {host}:{port}: {error}. Is another mail sink running? Try --port.") from None
     console.print(

@@ -113,7 +113,7 @@ class DigestRun:
         self.period = period
         self.dry_run = dry_run
         self.builder = DigestBuilder(ctx, period, search_papers=search_papers)
-        self.renderer = DigestRenderer(ctx, self.builder)
+        self.renderer = DigestRenderer(ctx)
         self.report = SendReport(period.key, dry_run)
         self.pace = DomainPace(self.settings.mail_pace_per_domain_per_minute)
         self.sender = sender
@@ -324,5 +324,5 @@ def preview_digest(
     period = resolve_period(frequency or subscriber.frequency, day)
     builder = DigestBuilder(ctx, period, search_papers=search_papers)
     digest = builder.digest_for(subscriber)
-    mail = None if digest.is_empty else DigestRenderer(ctx, builder).render(email, digest)
+    mail = None if digest.is_empty else DigestRenderer(ctx).render(email, digest)
     return Preview(email, subscriber.status, digest, mail)

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, time as day_time, timedelta
 from urllib.parse import quote
+
+from markupsafe import Markup
 
 from paperboard.adapters.mail.compose import MailTemplates, compose, sender_domain
 from paperboard.adapters.mail.sender import OutgoingMail
@@ -21,7 +24,9 @@ from paperboard.domain.digest import (
     Candidate,
     ContentWindow,
     Digest,
+    DigestEntry,
     DigestPeriod,
+    DigestSection,
     content_window,
     digest_message_id,
     one_line_summary,
@@ -32,7 +37,7 @@ from paperboard.domain.paper import Paper
 from paperboard.domain.trending import TrendingCandidate, TrendingParams, rank
 from paperboard.errors import UserError
 from paperboard.services.context import AppContext
-from paperboard.services.subscriptions import MANAGE, UNSUBSCRIBE, link, unsubscribe_targets
+from paperboard.services.subscriptions import MANAGE, UNSUBSCRIBE, link, list_unsubscribe
 
 log = logging.getLogger("paperboard.digest")
 
@@ -63,7 +68,6 @@ class DigestBuilder:
         self._categories: dict[tuple[str, ContentWindow], list[Candidate]] = {}
         self._searches: dict[tuple[str, ContentWindow], list[Candidate]] = {}
         self.summaries: dict[str, str] = {}
-        self.entry_views: dict[str, dict] = {}
 
     def digest_for(self, subscriber: store.Subscriber) -> Digest:
         window = content_window(self.period, subscriber.last_digest_period)
@@ -140,18 +144,39 @@ def _stars(paper: Paper, stars: dict[str, int]) -> int | None:
 
 
 # -- rendering ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EntryView:
+    """What the templates show of one paper."""
+
+    title: str
+    url: str
+    authors: str
+    summary: str
+    code_url: str | None
+    stars: int | None
+    upvotes: int
+
+
+@dataclass(frozen=True)
+class SectionView:
+    text: str
+    html: Markup
+
+
 class DigestRenderer:
-    def __init__(self, ctx: AppContext, builder: DigestBuilder) -> None:
+    """Renders digests of one run. A section with the same papers reads the same in every mail,
+    so each distinct section is rendered once and only the frame around it per subscriber."""
+
+    def __init__(self, ctx: AppContext) -> None:
         self.settings = ctx.settings
-        self.builder = builder
         self.templates = MailTemplates()
         self.base_url = self.settings.resolved_base_url
         self.domain = sender_domain(self.settings.mail_from)
+        self._sections: dict[tuple, SectionView] = {}
 
     def render(self, email: str, digest: Digest) -> OutgoingMail:
         settings = self.settings
-        sections = [{"title": s.title, "entries": [self._entry(e) for e in s.entries]} for s in digest.sections]
-        first = digest.sections[0].entries[0].paper.title if digest.sections else ""
+        unsubscribe_url = link(settings, UNSUBSCRIBE, email)
         rendered = self.templates.render(
             "digest",
             {
@@ -161,11 +186,11 @@ class DigestRenderer:
                 "frequency": digest.period.frequency,
                 "period_label": digest.period.label,
                 "window_label": _window_label(digest.window),
-                "sections": sections,
+                "sections": [self._section(s) for s in digest.sections],
                 "paper_count": digest.paper_count,
-                "top_title": first,
+                "top_title": digest.sections[0].entries[0].paper.title if digest.sections else "",
                 "manage_url": link(settings, MANAGE, email),
-                "unsubscribe_url": link(settings, UNSUBSCRIBE, email),
+                "unsubscribe_url": unsubscribe_url,
             },
         )
         return compose(
@@ -173,29 +198,35 @@ class DigestRenderer:
             sender=settings.mail_from,
             recipient=email,
             message_id=digest_message_id(digest.period.key, email, self.domain),
-            unsubscribe_urls=unsubscribe_targets(settings, email),
+            unsubscribe_urls=list_unsubscribe(settings, unsubscribe_url),
             list_id=f"paperboard {digest.period.frequency} digest <{digest.period.frequency}.digest.{self.domain}>",
         )
 
-    def _entry(self, entry) -> dict:
-        """What the templates show of a paper; the same for every subscriber, so made once."""
-        view = self.builder.entry_views.get(entry.paper.id)
+    def _section(self, section: DigestSection) -> SectionView:
+        key = (section.kind, section.title, tuple((e.paper.id, e.upvotes, e.stars) for e in section.entries))
+        view = self._sections.get(key)
         if view is None:
-            paper = entry.paper
-            authors = list(paper.authors)
-            shown = ", ".join(authors[:_AUTHORS_SHOWN]) + (f" and {len(authors) - _AUTHORS_SHOWN} more" if len(authors) > _AUTHORS_SHOWN else "")
-            code = entry.code_url if entry.code_url and entry.code_url.startswith(("https://", "http://")) else None
-            view = {
-                "title": paper.title,
-                "url": f"{self.base_url}/papers/{quote(paper.id, safe='/:')}",
-                "authors": shown,
-                "summary": entry.summary,
-                "code_url": code,
-                "stars": entry.stars if code else None,
-                "upvotes": entry.upvotes,
-            }
-            self.builder.entry_views[entry.paper.id] = view
+            text, html = self.templates.fragment(
+                "_digest_section", {"section": {"title": section.title, "entries": [self._entry(e) for e in section.entries]}}
+            )
+            view = self._sections[key] = SectionView(text, html)
         return view
+
+    def _entry(self, entry: DigestEntry) -> EntryView:
+        paper = entry.paper
+        authors = ", ".join(paper.authors[:_AUTHORS_SHOWN])
+        if len(paper.authors) > _AUTHORS_SHOWN:
+            authors += f" and {len(paper.authors) - _AUTHORS_SHOWN} more"
+        code = entry.code_url if entry.code_url and entry.code_url.startswith(("https://", "http://")) else None
+        return EntryView(
+            title=paper.title,
+            url=f"{self.base_url}/papers/{quote(paper.id, safe='/:')}",
+            authors=authors,
+            summary=entry.summary,
+            code_url=code,
+            stars=entry.stars if code else None,
+            upvotes=entry.upvotes,
+        )
 
 
 def _window_label(window: ContentWindow) -> str:

@@ -114,9 +114,9 @@ def link(settings: Settings, purpose: str, email: str) -> str:
     return settings.resolved_base_url + paths[purpose] + make_token(settings, purpose, email)
 
 
-def unsubscribe_targets(settings: Settings, email: str) -> list[str]:
+def list_unsubscribe(settings: Settings, unsubscribe_url: str) -> list[str]:
     """What ``List-Unsubscribe`` lists: the one-click https URL, and mailto: when configured."""
-    targets = [link(settings, UNSUBSCRIBE, email)]
+    targets = [unsubscribe_url]
     if settings.mail_unsubscribe_mailto:
         targets.append(f"mailto:{settings.mail_unsubscribe_mailto}?subject=unsubscribe")
     return targets
@@ -153,6 +153,7 @@ def send_confirmation(ctx: AppContext, email: str, *, sender: MailSender | None 
         subscriber = store.claim_confirmation(connection, email, now)
     if subscriber is None:
         return False
+    unsubscribe_url = link(settings, UNSUBSCRIBE, email)
     rendered = MailTemplates().render(
         "confirm",
         {
@@ -161,7 +162,7 @@ def send_confirmation(ctx: AppContext, email: str, *, sender: MailSender | None 
             "email": email,
             "confirm_url": link(settings, CONFIRM, email),
             "manage_url": link(settings, MANAGE, email),
-            "unsubscribe_url": link(settings, UNSUBSCRIBE, email),
+            "unsubscribe_url": unsubscribe_url,
             "valid_hours": settings.mail_confirm_hours,
         },
     )
@@ -170,7 +171,7 @@ def send_confirmation(ctx: AppContext, email: str, *, sender: MailSender | None 
         sender=settings.mail_from,
         recipient=email,
         message_id=f"<confirm.{secrets.token_hex(12)}@{sender_domain(settings.mail_from)}>",
-        unsubscribe_urls=unsubscribe_targets(settings, email),
+        unsubscribe_urls=list_unsubscribe(settings, unsubscribe_url),
     )
     try:
         if sender is not None:

@@ -108,10 +108,19 @@ class SmtpSender:
         smtp = self._connection()
         if mail.international and not smtp.has_extn("smtputf8"):
             raise MessageRefused(f"the SMTP relay cannot deliver to an internationalised address ({recipient})")
-        options = ["SMTPUTF8", "BODY=8BITMIME"] if mail.international else []
+        options = ""
+        if mail.international:
+            options = " SMTPUTF8 BODY=8BITMIME"
+        elif not mail.data.isascii():
+            if not smtp.has_extn("8bitmime"):
+                raise MessageRefused("the SMTP relay does not accept 8-bit mail (no 8BITMIME)")
+            options = " BODY=8BITMIME"
+        # Addresses were checked before they got here, so the commands are written directly
+        # (smtplib's mail()/rcpt() parse each address again, a real cost at 100,000 mails).
+        smtp.command_encoding = "utf-8" if mail.international else "ascii"
         try:
-            self._command(smtp.mail(mail.sender, options), "MAIL FROM", recipient)
-            self._command(smtp.rcpt(recipient), "RCPT TO", recipient)
+            self._command(smtp.docmd("MAIL", f"FROM:<{mail.sender}>{options}"), "MAIL FROM", recipient)
+            self._command(smtp.docmd("RCPT", f"TO:<{recipient}>"), "RCPT TO", recipient)
             self._command(smtp.docmd("DATA"), "DATA", recipient, expected=354)
             smtp.send(_LEADING_DOT.sub(b"..", mail.data.rstrip(b"\r\n")) + b"\r\n.\r\n")
         except (smtplib.SMTPServerDisconnected, OSError) as error:
