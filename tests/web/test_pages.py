@@ -192,3 +192,43 @@ def test_unknown_paths_and_methods_are_clear_4xx_pages(site):
 def test_pages_work_without_javascript(site, seeded):
     for path in ("/", "/papers/trending", f"/papers/{XSS_ID}"):
         assert "<script" not in site.get(path).text.lower()
+
+
+def test_search_results_mark_matched_words_and_paginate(site):
+    response = site.get("/papers?q=language+models")
+    assert response.status_code == 200
+    assert "<mark>" in response.text and len(_search_titles(response.text)) == 20
+    second = site.get("/papers?q=language+models&page=2")
+    assert second.status_code == 200 and set(_search_titles(second.text)).isdisjoint(_search_titles(response.text))
+    assert '<link rel="canonical" href="http://testserver/papers?q=language+models&amp;page=2">' in second.text
+
+
+def test_search_filters_narrow_the_results(site, seeded):
+    by_id = {r["id"]: r for r in seeded["records"]}
+    response = site.get("/papers?q=language+models&category=cs.CV&has_code=1")
+    assert response.status_code == 200
+    ids = re.findall(r'<h3><a href="/papers/([^"]+)">', response.text)
+    assert ids and all("cs.CV" in by_id[i]["categories"] for i in ids if i in by_id)
+    dated = site.get("/papers?q=language+models&from=2026-04-10&until=2026-04-10")
+    assert all(by_id[i]["listing_date"] == "2026-04-10" for i in re.findall(r'<h3><a href="/papers/([^"]+)">', dated.text) if i in by_id)
+
+
+def test_search_without_results_says_so_and_what_to_change(site):
+    response = site.get("/papers?q=%22zqxwv+plokmij%22&category=cs.CV")
+    assert response.status_code == 200
+    text = unescape(response.text)
+    assert "No papers match" in text and "drop the quotes" in text and "clear them to see more" in text
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [("category=%3Cscript%3E", "category must look like"), ("from=2026-05-01&until=2026-04-01", "date range is empty"),
+     ("sort=best", "sort must be one of"), ("from=soon", "YYYY-MM-DD")],
+)
+def test_bad_search_filters_are_a_400_with_the_reason(site, query, message):
+    response = site.get(f"/papers?q=models&{query}")
+    assert response.status_code == 400 and message in unescape(response.text)
+
+
+def _search_titles(html: str) -> list[str]:
+    return re.findall(r'<h3><a href="/papers/([^"]+)">', html)

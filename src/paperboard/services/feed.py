@@ -19,6 +19,7 @@ from paperboard.domain.paper import DailyFeature, Paper
 from paperboard.domain.trending import TrendingCandidate, TrendingParams, TrendingScore, rank
 from paperboard.errors import UserError
 from paperboard.services.context import AppContext
+from paperboard.services.stars import star_growth_for_papers
 
 DAY, WEEK, MONTH = "day", "week", "month"
 _WEEK = re.compile(r"(\d{4})-W(\d{2})")
@@ -111,6 +112,7 @@ class FeedItem:
     paper: Paper
     feature: DailyFeature | None = None
     trending: TrendingScore | None = None
+    stars: int | None = None  # of the paper's repository, when it has been checked on GitHub
 
 
 @dataclass
@@ -214,6 +216,14 @@ class TrendingPage:
     notice: str | None = None
 
 
+def trending_params(ctx: AppContext) -> TrendingParams:
+    """Imported upvotes, plus log(1 + GitHub stars gained) at the configured weight (0 leaves it out)."""
+    weights = {"imported_upvotes": 1.0}
+    if ctx.settings.trending_stars_weight > 0:
+        weights["github_stars"] = ctx.settings.trending_stars_weight
+    return TrendingParams(weights=weights)
+
+
 def trending(
     ctx: AppContext,
     *,
@@ -227,7 +237,7 @@ def trending(
     When nothing was featured inside the window (an install that imported old data), the window
     ends at the latest featured day instead, and the notice says so.
     """
-    params = params or TrendingParams()
+    params = params or trending_params(ctx)
     as_of = (now or datetime.now(timezone.utc)).replace(tzinfo=None)
     notice = None
     with ctx.database.read() as connection:
@@ -238,23 +248,38 @@ def trending(
             as_of = datetime.combine(latest + timedelta(days=1), time.min)
             notice = f"Nothing was featured in the last {params.window_days} days; this is the trending list as of {latest.isoformat()}."
         features = feed_store.features_between(connection, (as_of - timedelta(days=params.window_days)).date(), as_of.date())
+        stars = {}
+        if "github_stars" in params.weights:
+            stars = star_growth_for_papers(connection, [f.paper_id for f in features], as_of, ctx.settings.stars_window_days)
         by_id = {f.paper_id: f for f in features}
-        ranked = rank(
-            (TrendingCandidate(f.paper_id, f.featured_on, {"imported_upvotes": f.upvotes}) for f in features), as_of, params
+        candidates = (
+            TrendingCandidate(
+                f.paper_id,
+                f.featured_on,
+                {"imported_upvotes": f.upvotes, "github_stars": stars[f.paper_id].growth.gained if f.paper_id in stars else 0},
+            )
+            for f in features
         )
+        ranked = rank(candidates, as_of, params)
         window = ranked[offset : offset + limit]
         found = {p.id: p for p in get_papers(connection, [s.paper_id for s in window])}
-    items = [FeedItem(found[s.paper_id], by_id[s.paper_id], s) for s in window if s.paper_id in found]
+    items = [
+        FeedItem(found[s.paper_id], by_id[s.paper_id], s, stars[s.paper_id].stars if s.paper_id in stars else None)
+        for s in window
+        if s.paper_id in found
+    ]
     return TrendingPage(items, len(ranked), as_of, params, notice)
 
 
 def find_paper(ctx: AppContext, paper_id: str) -> FeedItem | None:
-    """One stored paper with its feature (if it was featured)."""
+    """One stored paper with its feature (if it was featured) and its repository's stars (if known)."""
     with ctx.database.read() as connection:
         paper = get_paper(connection, paper_id)
         if paper is None:
             return None
-        return FeedItem(paper, feed_store.feature_of(connection, paper_id))
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        stars = star_growth_for_papers(connection, [paper_id], now, ctx.settings.stars_window_days).get(paper_id)
+        return FeedItem(paper, feed_store.feature_of(connection, paper_id), stars=stars.stars if stars else None)
 
 
 def features_for(ctx: AppContext, paper_ids: list[str]) -> dict[str, DailyFeature]:

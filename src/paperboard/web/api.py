@@ -91,7 +91,7 @@ def _user(name: str | None) -> dict | None:
     return {"user": name, "fullname": name, "avatarUrl": "", "type": "user"} if name else None
 
 
-def paper_json(paper: Paper, feature: DailyFeature | None) -> dict:
+def paper_json(paper: Paper, feature: DailyFeature | None, stars: int | None = None) -> dict:
     return {
         "id": paper.id,
         "title": paper.title,
@@ -104,15 +104,15 @@ def paper_json(paper: Paper, feature: DailyFeature | None) -> dict:
         "numComments": 0,
         "projectPage": paper.project_url,
         "githubRepo": paper.code_urls[0] if paper.code_urls else None,
-        "githubStars": None,
+        "githubStars": stars,
         "categories": list(paper.categories),
         "arxivUrl": paper.abs_url,
         "pdfUrl": paper.pdf_url,
     }
 
 
-def daily_json(paper: Paper, feature: DailyFeature | None) -> dict:
-    inner = paper_json(paper, feature)
+def daily_json(paper: Paper, feature: DailyFeature | None, stars: int | None = None) -> dict:
+    inner = paper_json(paper, feature, stars)
     return {
         "paper": inner,
         "publishedAt": inner["submittedOnDailyAt"],
@@ -122,7 +122,7 @@ def daily_json(paper: Paper, feature: DailyFeature | None) -> dict:
         "submittedBy": inner["submittedOnDailyBy"],
         "projectPage": inner["projectPage"],
         "githubRepo": inner["githubRepo"],
-        "githubStars": None,
+        "githubStars": stars,
     }
 
 
@@ -156,7 +156,7 @@ def daily_papers(
     period = feed.choose_period(date, week, month)
     if sort == "trending" and period is None and submitter is None:
         result = feed.trending(ctx, offset=p * limit, limit=limit)
-        return _json([daily_json(item.paper, item.feature) for item in result.items], notice=result.notice)
+        return _json([daily_json(i.paper, i.feature, i.stars) for i in result.items], notice=result.notice)
     order = ORDER_UPVOTES if sort == "trending" else ORDER_NEWEST
     if period is None:
         result = feed.recent(ctx, offset=p * limit, limit=limit, order=order, submitter=submitter)
@@ -193,4 +193,4 @@ async def paper_info(request: Request, arxiv_id: str):
     item = await run_in_threadpool(feed.find_paper, request.app.state.ctx, paper_id)
     if item is None:
         return error_response(request, 404, f"Paper {paper_id} is not on this site.")
-    return _json(paper_json(item.paper, item.feature))
+    return _json(paper_json(item.paper, item.feature, item.stars))

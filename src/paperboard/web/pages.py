@@ -122,7 +122,6 @@ def _search_page(request: Request, q: str, filters: "searching.Filters", page_nu
         filters=filters,
         sorts=searching.SORTS,
         results=results,
-        suggestions=searching.suggestions(q, filters, results),
         page_number=page_number,
         pages=_pages(results.total, searching.PER_PAGE),
         url_for_page=url_for_page,

@@ -115,24 +115,3 @@ def similar(ctx: AppContext, paper_id: str) -> list[FeedItem]:
     found = search_service.similar_papers(ctx, paper_id, SIMILAR_COUNT)
     features = feed.features_for(ctx, [hit.paper.id for hit in found])
     return [FeedItem(hit.paper, features.get(hit.paper.id)) for hit in found]
-
-
-def suggestions(q: str, filters: Filters, results: Results) -> list[str]:
-    """What to change when nothing matched: drop filters first, then words and quotes."""
-    if results.total:
-        return []
-    tips = []
-    if filters.category:
-        tips.append(f"Remove the category filter ({filters.category}).")
-    if filters.date_from or filters.date_until:
-        tips.append("Widen or remove the date range.")
-    if filters.has_code:
-        tips.append("Include papers without a code repository.")
-    if '"' in q:
-        tips.append("Drop the quotes: a quoted phrase must appear word for word.")
-    if re.search(r"(^|\s)-\S", q):
-        tips.append("Remove the excluded words (those starting with -).")
-    if len(q.split()) > 6:
-        tips.append("Use fewer words, or describe the idea in a short sentence.")
-    tips.append("Try other words for the same idea; search also matches by meaning.")
-    return tips
