@@ -58,3 +58,10 @@ def test_snippets_are_pieces_of_the_text(text, words, width):
     for span in snippet.spans:
         if span.marked:
             assert span.text in text
+
+
+def test_irregular_stems_are_found_through_the_typed_word():
+    snippet = build_snippet("A study of studies; Studying studied.", set(analyze("study")), None, ["study"])
+    assert snippet.matched == ("study", "studies", "Studying", "studied")
+    accented = build_snippet("Über Schrödinger equations", set(analyze("schrodinger")), None, ["schrodinger"])
+    assert accented.matched == ("Schrödinger",)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import Stemmer
 
@@ -38,6 +37,8 @@ _STEM_CACHE_LIMIT = 500_000
 
 def fold(text: str) -> str:
     """Lower-case and strip accents, so "Schrödinger" and "schrodinger" meet."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -52,8 +53,7 @@ def stem(word: str) -> str:
     return stemmed
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     """A word of the original text: where it is and what the index calls it (None: a stopword)."""
 
     start: int
@@ -61,12 +61,25 @@ class Token:
     term: str | None
 
 
-def tokens(text: str) -> Iterator[Token]:
-    """Every word of ``text`` with its character offsets, for snippets and phrase checks."""
-    for match in _WORD.finditer(text or ""):
+_TERM_OF_WORD: dict[str, str | None] = {}
+
+
+def term_of(word: str) -> str | None:
+    """The index term of one word as written (memoised: snippets re-read the same words a lot)."""
+    try:
+        return _TERM_OF_WORD[word]
+    except KeyError:
         # Folding may split a word ("½" becomes "1⁄2"); its parts are joined as the index would see them.
-        word = "".join(_WORD.findall(fold(match.group())))
-        yield Token(match.start(), match.end(), None if not word or word in STOPWORDS else stem(word))
+        folded = "".join(_WORD.findall(fold(word)))
+        term = None if not folded or folded in STOPWORDS else stem(folded)
+        if len(_TERM_OF_WORD) < _STEM_CACHE_LIMIT:
+            _TERM_OF_WORD[word] = term
+        return term
+
+
+def tokens(text: str) -> list[Token]:
+    """Every word of ``text`` with its character offsets, for snippets."""
+    return [Token(m.start(), m.end(), term_of(m.group())) for m in _WORD.finditer(text or "")]
 
 
 def analyze(text: str) -> list[str]:

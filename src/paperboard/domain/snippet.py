@@ -6,12 +6,14 @@ in ``<mark>``; the CLI styles them. Third-party text never becomes HTML here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from paperboard.domain.analysis import tokens
+from paperboard.domain.analysis import term_of, tokens
 
 ELLIPSIS = "…"
+_WORD_CHAR = re.compile(r"[^\W_]")
 # Context kept before the first matched word of a window, so a snippet does not open on it.
 _LEAD = 60
 
@@ -43,26 +45,31 @@ class Snippet:
         return [{"text": span.text, "marked": span.marked} for span in self.spans]
 
 
-def build_snippet(text: str, terms: Collection[str], width: int | None = 240) -> Snippet:
+def build_snippet(
+    text: str, terms: Collection[str], width: int | None = 240, surface: Collection[str] = ()
+) -> Snippet:
     """Cut ``text`` to about ``width`` characters around the most distinct ``terms`` (analyzed
     index terms) and mark every word that analyzes to one of them. ``width=None`` keeps it whole.
+
+    ``surface`` are the query's words as typed: with the terms, they seed a quick scan for candidate
+    words (a stem is usually a prefix of its inflections, "graph" of "graphs"; a typed word covers
+    the rest, "study" of "study"), and each candidate is confirmed by analysis. A page of 20 hits
+    then costs a regex pass per abstract instead of analyzing every word.
     """
     text = text or ""
-    words = list(tokens(text))
-    hits = [i for i, token in enumerate(words) if token.term is not None and token.term in terms]
+    hits = _matches(text, set(terms), surface)
     start, end = 0, len(text)
     if width is not None and len(text) > width:
-        start, end = _best_window(text, words, hits, width)
+        start, end = _best_window(text, hits, width)
     spans: list[Span] = []
     cursor = start
-    for index in hits:
-        token = words[index]
-        if token.start < start or token.end > end:
+    for word_start, word_end, _term in hits:
+        if word_start < start or word_end > end:
             continue
-        if token.start > cursor:
-            spans.append(Span(text[cursor : token.start]))
-        spans.append(Span(text[token.start : token.end], marked=True))
-        cursor = token.end
+        if word_start > cursor:
+            spans.append(Span(text[cursor:word_start]))
+        spans.append(Span(text[word_start:word_end], marked=True))
+        cursor = word_end
     if cursor < end:
         spans.append(Span(text[cursor:end]))
     if start > 0:
@@ -72,29 +79,48 @@ def build_snippet(text: str, terms: Collection[str], width: int | None = 240) ->
     return Snippet(tuple(_merge_plain(spans)))
 
 
-def _best_window(text: str, words: list, hits: list[int], width: int) -> tuple[int, int]:
+def _matches(text: str, terms: set[str], surface: Collection[str]) -> list[tuple[int, int, str]]:
+    if not terms or not text:
+        return []
+    prefixes = sorted({p.lower() for p in (*terms, *surface) if p}, key=len, reverse=True)
+    pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, prefixes)) + r")[^\W_]*", re.IGNORECASE)
+    found = []
+    for match in pattern.finditer(text):
+        term = term_of(match.group())
+        if term in terms:
+            found.append((match.start(), match.end(), term))
+    if not found and not text.isascii():
+        # Accented spellings ("Schrödinger") escape the prefix scan; analyze every word then.
+        found = [(t.start, t.end, t.term) for t in tokens(text) if t.term in terms]
+    return found
+
+
+def _best_window(text: str, hits: list[tuple[int, int, str]], width: int) -> tuple[int, int]:
     """The window (snapped to word edges) holding the most distinct matched terms, earliest first."""
     best_start, best_count = 0, -1
-    for index in hits or [0]:
-        if not words:
-            break
-        anchor = words[index].start
-        start = 0 if anchor <= _LEAD else _word_start_after(words, anchor - _LEAD)
-        count = len({words[i].term for i in hits if start <= words[i].start and words[i].end <= start + width})
+    for anchor, _end, _term in hits or [(0, 0, "")]:
+        start = 0 if anchor <= _LEAD else _word_start(text, anchor - _LEAD, anchor)
+        count = len({term for s, e, term in hits if start <= s and e <= start + width})
         if count > best_count:
             best_start, best_count = start, count
-    end = best_start + width
-    # Snap the end back to the last whole word inside the window.
-    inside = [w.end for w in words if best_start <= w.start and w.end <= end]
-    end = inside[-1] if inside else min(len(text), end)
-    return best_start, end
+    limit = min(len(text), best_start + width)
+    if limit < len(text) and _WORD_CHAR.match(text, limit) and limit > best_start:
+        # The window ends inside a word: end before it (or after it, if it is the only one).
+        cut = text.rfind(" ", best_start, limit)
+        limit = cut if cut > best_start else limit
+    return best_start, limit
 
 
-def _word_start_after(words: list, position: int) -> int:
-    for word in words:
-        if word.start >= position:
-            return word.start
-    return position
+def _word_start(text: str, position: int, anchor: int) -> int:
+    """The first word start at or after ``position`` (and at most ``anchor``)."""
+    found = _WORD_CHAR.search(text, position, anchor + 1)
+    if found is None:
+        return anchor
+    if found.start() > position or position == 0 or not _WORD_CHAR.match(text, position - 1):
+        return found.start()
+    # ``position`` fell inside a word: skip to the next one.
+    following = re.compile(r"[^\w]+").search(text, position, anchor + 1)
+    return following.end() if following else anchor
 
 
 def _merge_plain(spans: list[Span]) -> list[Span]:

@@ -28,15 +28,19 @@ from paperboard.domain.snippet import Snippet, build_snippet
 from paperboard.errors import UserError
 from paperboard.services.context import AppContext
 
-# Fusion chosen on SciFact *train* (bench/tune_fusion.py); test is only ever reported.
-DEFAULT_FUSION = FusionParams("rrf", semantic_weight=0.5, rrf_k=60)
+# Fusion chosen on SciFact *train* (bench/tune_fusion.py: min-max, semantic share 0.4, best of 35
+# settings); test is only ever reported.
+DEFAULT_FUSION = FusionParams("minmax", semantic_weight=0.4, rrf_k=60)
 CANDIDATES = 100  # per leg; R@100 of the fused list is measured with this depth
 MAX_RESULTS = 1000  # deepest result a page may reach
 MAX_PER_PAGE = 100
 # Below this cosine a paper that shares no word with the query is noise, not a match (MiniLM
 # puts unrelated abstracts at 0.0-0.2); it keeps "nothing matched" possible.
 SEMANTIC_FLOOR = 0.25
-FILTER_CAP = 50_000  # filtered sets up to this size are searched exactly; larger ones post-filtered
+# A filter passing at most this many papers is searched exactly among them; a broader one is
+# applied afterwards to OVERSAMPLING times the candidates (listing 50k ids costs more than it saves).
+FILTER_CAP = 5_000
+OVERSAMPLING = 3
 EXACT = "exact"
 SNIPPET_CHARS = 240
 
@@ -121,6 +125,7 @@ def search(
         window = ranked[(page - 1) * per_page : page * per_page]
         found = {paper.id: paper for paper in paper_store.get_papers(connection, window)}
     terms = set(KeywordQuery.of(query).terms)
+    surface = [word for part in (*query.words, *query.phrases) for word in part.split()]
     for paper_id in window:
         paper = found.get(paper_id)
         if paper is None:  # deleted since it was indexed
@@ -130,8 +135,8 @@ def search(
                 paper,
                 scores.get(paper_id, 0.0),
                 reasons.get(paper_id, SEMANTIC),
-                build_snippet(paper.abstract, terms, SNIPPET_CHARS),
-                build_snippet(paper.title, terms, None),
+                build_snippet(paper.abstract, terms, SNIPPET_CHARS, surface),
+                build_snippet(paper.title, terms, None, surface),
             )
         )
     if not results.total:
@@ -170,7 +175,9 @@ def _pinned(connection, keywords: KeywordIndex, query: Query, kq: KeywordQuery, 
             arxiv_id = None
         if arxiv_id and paper_store.get_paper(connection, arxiv_id):
             candidates.append(arxiv_id)
-    candidates += [p for p in keywords.title_matches(connection, query.free_text) if p not in candidates]
+    # The title as parsed, and as typed (a title may hold "-" or ":" that the parser read as operators).
+    for title in dict.fromkeys((query.free_text, query.text)):
+        candidates += [p for p in keywords.title_matches(connection, title) if p not in candidates]
     if not candidates:
         return []
     allowed = paper_filters.keep_matching(connection, paper_filter, candidates)
@@ -188,9 +195,7 @@ def _semantic(ctx, connection, keywords: KeywordIndex, query: Query, kq: Keyword
         notes.append("Search by meaning starts once papers are embedded (paperboard embed); these match your words.")
         return []
     vector = embedder.embed_query(query.free_text)
-    among: list[str] | None = None
-    if paper_filter.active and paper_filters.count_matching(connection, paper_filter, FILTER_CAP + 1) <= FILTER_CAP:
-        among = paper_filters.matching_ids(connection, paper_filter)
+    among = paper_filters.matching_ids(connection, paper_filter, FILTER_CAP) if paper_filter.active else None
     if kq.phrases or kq.authors:
         required = keywords.constrained_ids(connection, kq, FILTER_CAP)
         if required is not None:
@@ -199,7 +204,7 @@ def _semantic(ctx, connection, keywords: KeywordIndex, query: Query, kq: Keyword
         hits = vectors.search(vector, CANDIDATES, among=among)
     else:
         # Too broad to list: ask the index for more and filter afterwards.
-        depth = CANDIDATES * (10 if paper_filter.active or kq.constrains else 1)
+        depth = CANDIDATES * (OVERSAMPLING if paper_filter.active or kq.constrains else 1)
         hits = vectors.search(vector, depth)
         if paper_filter.active:
             passing = paper_filters.keep_matching(connection, paper_filter, [h[0] for h in hits])

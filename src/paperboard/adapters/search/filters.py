@@ -47,14 +47,11 @@ class PaperFilter:
         return and_(*parts) if parts else true()
 
 
-def count_matching(connection: Connection, paper_filter: PaperFilter, cap: int) -> int:
-    """How many papers pass, counting at most ``cap`` (so a broad filter stays cheap)."""
-    capped = select(papers.c.id).where(paper_filter.condition()).limit(cap).subquery()
-    return connection.execute(select(func.count()).select_from(capped)).scalar_one()
-
-
-def matching_ids(connection: Connection, paper_filter: PaperFilter) -> list[str]:
-    return list(connection.execute(select(papers.c.id).where(paper_filter.condition())).scalars())
+def matching_ids(connection: Connection, paper_filter: PaperFilter, cap: int) -> list[str] | None:
+    """Every paper that passes, or None when more than ``cap`` do (then filter afterwards instead)."""
+    query = select(papers.c.id).where(paper_filter.condition()).limit(cap + 1)
+    found = list(connection.execute(query).scalars())
+    return None if len(found) > cap else found
 
 
 def keep_matching(connection: Connection, paper_filter: PaperFilter, ids: list[str]) -> set[str]:

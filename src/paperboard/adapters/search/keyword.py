@@ -37,7 +37,7 @@ B = 0.75
 TITLE_WEIGHT = 1.0
 ABSTRACT_WEIGHT = 1.0
 AUTHORS_WEIGHT = 1.0
-SCORING_BUDGET = 20_000
+SCORING_BUDGET = 10_000
 MAX_TERMS = 32  # a pasted abstract is searched by its first 32 distinct terms
 # Part of every text hash: changing the analyzer re-indexes everything on the next catch-up.
 ANALYZER_VERSION = "snowball-en-1"
@@ -248,13 +248,14 @@ class SqliteKeywordIndex(KeywordIndex):
     def _document_frequencies(self, connection, terms):
         # Counting stops at the budget: that is all the plan needs to know, and it keeps a probe
         # of a very common word at a few milliseconds (fts5vocab would walk its whole doclist).
-        probe = text(
-            "SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH :match LIMIT :cap)"
+        # One statement for all terms: a round trip per term costs more than the probes themselves.
+        probes = ", ".join(
+            f"(SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH :t{i} LIMIT :cap))"
+            for i in range(len(terms))
         )
-        return {
-            term: connection.execute(probe, {"match": _phrase((term,)), "cap": SCORING_BUDGET + 1}).scalar_one()
-            for term in terms
-        }
+        values = {f"t{i}": _phrase((term,)) for i, term in enumerate(terms)}
+        counts = connection.execute(text(f"SELECT {probes}"), {**values, "cap": SCORING_BUDGET + 1}).one()
+        return dict(zip(terms, counts))
 
     def _rank(self, connection, query, terms, mode, paper_filter, limit, *, bounded):
         joiner = " OR " if mode == "any" else " AND "
@@ -318,14 +319,19 @@ class SqliteKeywordIndex(KeywordIndex):
         return "(" + " OR ".join(_phrase(group) for group in groups) + ")"
 
     def _matching_among(self, connection, expression, paper_ids):
+        # One pass over the expression's matches (no ranking, so cheap) per chunk of candidates.
         found: set[str] = set()
-        probe = text(
-            "SELECT d.paper_id FROM search_documents AS d JOIN search_fts ON search_fts.rowid = d.doc_id "
-            "WHERE d.paper_id = :paper_id AND search_fts MATCH :match"
-        )
-        for paper_id in paper_ids:
-            if connection.execute(probe, {"paper_id": paper_id, "match": expression}).first():
-                found.add(paper_id)
+        for start in range(0, len(paper_ids), 1000):
+            chunk = paper_ids[start : start + 1000]
+            marks = ", ".join(f":p{i}" for i in range(len(chunk)))
+            rows = connection.execute(
+                text(
+                    f"SELECT d.paper_id FROM search_documents AS d WHERE d.paper_id IN ({marks}) "
+                    "AND d.doc_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :match)"
+                ),
+                {"match": expression, **{f"p{i}": paper_id for i, paper_id in enumerate(chunk)}},
+            )
+            found.update(rows.scalars())
         return found
 
     def _all_matching(self, connection, expression, cap):
