@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from datetime import datetime
 
 import pytest
 
@@ -265,3 +266,21 @@ def test_saved_searches_become_sections_of_papers_new_in_the_window(tmp_path, da
     section = text.split("== Matching “method 5” ==")[1]
     assert "Paper number 5 about cs.CL" in section
     assert "later thing" not in text  # "We present a later thing." is announced the next day
+
+
+def test_known_github_stars_are_shown_beside_the_code_link(ctx, sink):
+    from sqlalchemy import insert
+
+    from paperboard.adapters.store.schema import repositories
+
+    with ctx.database.write() as connection:
+        connection.execute(
+            insert(repositories),
+            [{"url": "https://github.com/example/repo3", "status": "ok", "stars": 42, "first_seen_at": datetime(2026, 4, 1)}],
+        )
+    add_subscribers(ctx, ["stars@example.org"], categories=["cs.CL"])
+    send_digests(ctx, "daily", day=DAY)
+    text, html = parts(sink.to("stars@example.org")[0])
+    assert "code: https://github.com/example/repo3 (42 stars)" in text
+    assert '<a href="https://github.com/example/repo3" style="color:#0b5cad;">code</a> (&#9733; 42)' in html
+    assert "(42 stars)" not in text.split("repo3")[0]  # only the checked repository has a count

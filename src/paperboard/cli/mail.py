@@ -52,13 +52,13 @@ def mail_sink(
         controller = start_sink(folder, host, port, handler=handler)
     except (OSError, RuntimeError) as error:
         raise UserError(f"cannot listen on {host}:{port}: {error}. Is another mail sink running? Try --port.") from None
-    console.print(
-        f"mail sink on {host}:{port}, keeping mail in {folder}\n"
-        f"send to it with PAPERBOARD_MAIL_BACKEND=smtp PAPERBOARD_SMTP_HOST={host} PAPERBOARD_SMTP_PORT={port}"
-        + ("" if ctx.settings.mail_dev_view else "; see it at /dev/mail with PAPERBOARD_MAIL_DEV_VIEW=true")
-        + "  (Ctrl+C to stop)",
-        highlight=False,
-    )
+    lines = [
+        f"mail sink on {host}:{port}, keeping mail in {folder}  (Ctrl+C to stop)",
+        f"send to it with: PAPERBOARD_MAIL_BACKEND=smtp PAPERBOARD_SMTP_HOST={host} PAPERBOARD_SMTP_PORT={port}",
+    ]
+    if not ctx.settings.mail_dev_view:
+        lines.append("read it at /dev/mail with: PAPERBOARD_MAIL_DEV_VIEW=true")
+    console.print("\n".join(lines), highlight=False, soft_wrap=True)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

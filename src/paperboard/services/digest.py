@@ -162,10 +162,14 @@ class DigestRun:
             self.report.deferred = counts.get(store.DEFERRED, 0)
 
     def _due(self) -> Iterator[store.Subscriber]:
+        """Due subscribers, one claim batch per query: a fresh page leaves out what another
+        worker claimed meanwhile, so two workers rarely reach for the same rows."""
         after = ""
         while True:
             with self.ctx.database.read() as connection:
-                page = store.due_subscribers(connection, self.period.frequency, self.period.key, after_email=after)
+                page = store.due_subscribers(
+                    connection, self.period.frequency, self.period.key, after_email=after, limit=CLAIM_BATCH
+                )
             if not page:
                 return
             yield from page
