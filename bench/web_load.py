@@ -6,7 +6,8 @@
    features 12 papers per listing day with made-up upvote counts (the sample carries none), so
    ``/papers`` shows the featured path rather than its fallback, and builds the search indexes
    (``paperboard reindex``: BM25 and the MiniLM vectors; minutes on two cores).
-2. Starts ``paperboard web`` in its own process, pinned to CPU 0 when there are two or more CPUs.
+2. Starts ``paperboard web`` in its own process, pinned to CPU 0 when there are two or more CPUs
+   and one worker (``--workers N`` processes share all CPUs).
 3. Drives it with ``wrk`` (apt-get install wrk) pinned to the other CPU, one run per target:
    the cached pages (the same URL again and again), a paper page rotating over 500 papers, and
    search with a new query on almost every request (so the page cache does not help). Search runs
@@ -97,7 +98,8 @@ def _pin(cpu: int) -> list[str]:
 
 
 def start_server(env: dict, port: int, workers: int, log: Path) -> subprocess.Popen:
-    command = [*_pin(0), sys.executable, "-m", "paperboard", "web", "--port", str(port), "--workers", str(workers)]
+    # One worker is pinned to CPU 0 (wrk gets CPU 1); several workers share every CPU.
+    command = [*(_pin(0) if workers == 1 else []), sys.executable, "-m", "paperboard", "web", "--port", str(port), "--workers", str(workers)]
     # The log goes to a file: an unread pipe would fill up and stall the server.
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
     deadline = time.monotonic() + 60
@@ -112,7 +114,7 @@ def start_server(env: dict, port: int, workers: int, log: Path) -> subprocess.Po
 
 
 def run_wrk(url: str, paths: list[str] | None, duration: int, connections: int, folder: Path) -> dict:
-    command = [*_pin(1), "wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
+    command = [*_pin(1), "wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
     if paths:
         listing = folder / f"paths-{abs(hash(tuple(paths[:3])))}.txt"
         listing.write_text("\n".join(paths) + "\n")
@@ -150,6 +152,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--keep", type=Path, help="data directory to reuse between runs")
+    parser.add_argument("--only", default="", help="run only the targets whose name contains this text")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install -y wrk)")
@@ -171,6 +174,7 @@ def main() -> None:
             "/api/daily_papers (cached)": ("/api/daily_papers", None, many),
             "/papers?q=... (distinct queries, uncached)": ("/", search_paths(records, 20_000), few),
         }
+        targets = {name: target for name, target in targets.items() if args.only in name}
         for _, (path, rotate, _) in targets.items():  # warm: first renders, model and vectors loaded
             for warm in (rotate or [path])[:20]:
                 httpx.get(base + warm, timeout=120)
