@@ -167,12 +167,14 @@ def bench_synthetic(args) -> None:
     timings["papers_s"] = time.perf_counter() - started
     started = time.perf_counter()
     keywords = keyword_index(database)
+    after = ""
     while True:
         with database.write() as connection:
-            stale = keywords.stale_ids(connection, 5000)
+            stale = keywords.stale_ids(connection, 5000, after)
             if not stale:
                 break
             keywords.index(connection, get_papers(connection, stale))
+        after = stale[-1]
     timings["keyword_index_s"] = time.perf_counter() - started
     print(f"papers {timings['papers_s']:.0f} s, keyword index {timings['keyword_index_s']:.0f} s", flush=True)
     vectors = vector_index(ctx, ctx.embedder.model_id)

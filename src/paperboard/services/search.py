@@ -294,13 +294,14 @@ def index_papers(
     """
     counts = IndexCounts()
     keywords = keyword_index(ctx.database)
+    after = ""
     while True:
         with ctx.database.write() as connection:
-            stale = keywords.stale_ids(connection, batch_size)
+            stale = keywords.stale_ids(connection, batch_size, after)
             if not stale:
                 break
             counts.keyword_indexed += keywords.index(connection, paper_store.get_papers(connection, stale))
-            # Papers whose text did not change were re-stamped, so ``stale`` always shrinks.
+        after = stale[-1]
         if progress:
             progress("keyword", len(stale))
     if embed:

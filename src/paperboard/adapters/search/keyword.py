@@ -153,11 +153,13 @@ class KeywordIndex:
         self._add_terms(connection, [(ids[paper_id][0], texts[paper_id]) for paper_id in rewritten])
         return len(rewritten)
 
-    def stale_ids(self, connection: Connection, limit: int) -> list[str]:
-        """Papers never indexed, or modified since: the catch-up's next batch."""
+    def stale_ids(self, connection: Connection, limit: int, after: str = "") -> list[str]:
+        """Papers never indexed, or modified since, in id order after ``after``: the catch-up's next
+        batch (paging by id keeps a catch-up over a million papers linear)."""
         query = (
             select(papers.c.id)
             .outerjoin(search_documents, search_documents.c.paper_id == papers.c.id)
+            .where(papers.c.id > after)
             .where(or_(search_documents.c.doc_id.is_(None), papers.c.modified_at > search_documents.c.indexed_at))
             .order_by(papers.c.id)
             .limit(limit)
