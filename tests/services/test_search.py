@@ -185,3 +185,17 @@ def test_any_text_gives_results_or_a_user_error(ctx, text):
         assert str(error)
     else:
         assert results.total >= len(results.hits)
+
+
+def test_without_an_embedding_model_words_still_work(ctx, monkeypatch):
+    from paperboard.adapters.search import embedder as embedder_module
+
+    def missing(_settings):
+        raise UserError("the embedding model is not installed")
+
+    bare = AppContext(ctx.settings)
+    monkeypatch.setattr(embedder_module, "create_embedder", missing)
+    results = search(bare, SAMPLE[2].title)
+    assert _ids(results)[0] == SAMPLE[2].id
+    assert any("meaning is off" in note for note in results.notes)
+    assert similar_papers(bare, SAMPLE[2].id) == []

@@ -188,7 +188,11 @@ def _pinned(connection, keywords: KeywordIndex, query: Query, kq: KeywordQuery, 
 
 def _semantic(ctx, connection, keywords: KeywordIndex, query: Query, kq: KeywordQuery, paper_filter, notes):
     """Nearest papers to the query's meaning that pass every filter and constraint."""
-    embedder = ctx.embedder
+    try:
+        embedder = ctx.embedder
+    except UserError as error:  # the model is not installed: words still work
+        notes.append(f"Search by meaning is off: {error}")
+        return []
     vectors = vector_index(ctx, embedder.model_id)
     vectors.sync(connection)
     if not len(vectors):
@@ -263,7 +267,11 @@ def similar_papers(ctx: AppContext, paper_id: str, k: int = 10) -> list[SearchHi
     """The ``k`` papers nearest in meaning to ``paper_id`` (itself excluded); [] when it has no vector."""
     if not 1 <= k <= MAX_PER_PAGE:
         raise UserError(f"k must be between 1 and {MAX_PER_PAGE}")
-    vectors = vector_index(ctx, ctx.embedder.model_id)
+    try:
+        model = ctx.embedder.model_id
+    except UserError:  # no model installed, so no vectors to compare
+        return []
+    vectors = vector_index(ctx, model)
     with ctx.database.read() as connection:
         vectors.sync(connection)
         vector = vectors.vector_of(paper_id)
