@@ -1,4 +1,9 @@
-"""Forward-only, numbered Alembic migrations applied programmatically (no alembic.ini needed)."""
+"""Forward-only, numbered Alembic migrations applied programmatically (no alembic.ini needed).
+
+Upgrades go to every head: two features developed side by side may each add a migration on the same
+parent, and both apply (a later merge revision joins them). Revisions are reported as the sorted,
+comma-joined heads, so one head reads as its plain id.
+"""
 
 from __future__ import annotations
 
@@ -25,17 +30,18 @@ def upgrade(database: Database) -> tuple[str | None, str]:
     """Apply every pending migration; return (revision before, revision after)."""
     before = current_revision(database)
     with database.write() as connection:
-        command.upgrade(_config(database, connection), "head")
+        command.upgrade(_config(database, connection), "heads")
     return before, head_revision()
 
 
 def current_revision(database: Database) -> str | None:
     with database.engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return ",".join(sorted(heads)) or None
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(_config_without_db()).get_current_head()
+    return ",".join(sorted(ScriptDirectory.from_config(_config_without_db()).get_heads()))
 
 
 def _config_without_db() -> Config:
