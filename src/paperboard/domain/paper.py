@@ -71,6 +71,10 @@ def _squash(text: str) -> str:
     return " ".join((text or "").split())
 
 
+COMMUNITY = "community"  # the source of a feature a member submitted
+FORMER_MEMBER = "a former member"
+
+
 @dataclass(frozen=True)
 class DailyFeature:
     """A paper put on the daily feed for ``featured_on`` (by a person, or imported)."""
@@ -80,6 +84,18 @@ class DailyFeature:
     submitter: str | None = None
     upvotes: int = 0
     source: str = "unknown"
+    # The username of the member who submitted it (source "community"); None once the account is gone.
+    member: str | None = None
+
+    @property
+    def credited(self) -> str | None:
+        """The name a page shows as the submitter: the member, "a former member" after their
+        account was deleted, or the name that came with an imported feature."""
+        if self.member:
+            return self.member
+        if self.source == COMMUNITY:
+            return FORMER_MEMBER
+        return self.submitter
 
 
 @dataclass
