@@ -144,6 +144,38 @@ class Settings(BaseSettings):
     mail_dev_view: bool = Field(
         False, description="Show the mail `paperboard mail-sink` received at /dev/mail (dev environment only)."
     )
+    session_days: int = Field(
+        30, ge=1, le=400, description="How long a login lasts without a visit, in days (the session cookie's lifetime)."
+    )
+    account_verify_hours: int = Field(
+        48, ge=1, description="How long the link in an account's email verification mail stays valid, in hours."
+    )
+    password_reset_minutes: int = Field(
+        60, ge=5, le=1440, description="How long a password reset link stays valid, in minutes (it works once)."
+    )
+    rate_limit_login_ip: str = Field(
+        "30/15minutes", description="Login attempts from one IP address (COUNT/PERIOD, or off). Fails closed."
+    )
+    rate_limit_login_account: str = Field(
+        "10/15minutes", description="Login attempts at one account, from anywhere. Fails closed."
+    )
+    rate_limit_signup_ip: str = Field("10/hour", description="Sign-ups from one IP address. Fails closed.")
+    rate_limit_password_reset_ip: str = Field(
+        "20/hour", description="Password reset requests from one IP address. Fails closed."
+    )
+    rate_limit_password_reset_account: str = Field(
+        "5/hour", description="Password reset mails to one address. Fails closed."
+    )
+    rate_limit_verify_mail: str = Field(
+        "5/hour", description="Verification mails one member can ask for. Fails closed."
+    )
+    rate_limit_vote: str = Field("120/hour", description="Upvotes and removals by one member. Fails open.")
+    rate_limit_comment: str = Field("30/hour", description="Comments and edits by one member. Fails open.")
+    rate_limit_report: str = Field("20/hour", description="Comment reports by one member. Fails open.")
+    rate_limit_submit: str = Field("20/day", description="Paper submissions by one member (the daily quota rule comes on top). Fails open.")
+    rate_limit_collection: str = Field("120/hour", description="Collection changes by one member. Fails open.")
+    rate_limit_claim: str = Field("30/day", description="Authorship claims by one member. Fails open.")
+    rate_limit_api_token: str = Field("20/day", description="Personal API tokens one member can create. Fails closed.")
     digest_enabled: bool = Field(True, description="Whether `paperboard up` and `paperboard worker` send digests on schedule.")
     digest_hour_utc: int = Field(
         7, ge=0, le=23, description="Hour (UTC) from which the day's digest is due: daily on weekdays, weekly from Monday."
@@ -179,6 +211,18 @@ class Settings(BaseSettings):
             if self.mail_dev_view:
                 raise ValueError("mail_dev_view is for the dev environment only")
         return self
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _rate_limits_parse(cls, value, info):
+        if info.field_name.startswith("rate_limit_"):
+            from paperboard.domain.ratelimit import InvalidLimit, parse_limit
+
+            try:
+                parse_limit(value)
+            except InvalidLimit as error:
+                raise ValueError(str(error)) from None
+        return value
 
     @field_validator("harvest_categories")
     @classmethod

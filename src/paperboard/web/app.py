@@ -15,7 +15,8 @@ from fastapi.staticfiles import StaticFiles
 from paperboard import __version__
 from paperboard.services import feed
 from paperboard.services.context import AppContext, default_context
-from paperboard.web import api, feeds, ops, pages, subscriptions
+from paperboard.web import accounts, api, feeds, ops, pages, subscriptions
+from paperboard.web.auth import SessionCookies, current_member
 from paperboard.web.cache import CacheMiddleware, PageCache
 from paperboard.web.errors import install_error_handlers
 from paperboard.web.metrics import MetricsMiddleware, SiteMetrics
@@ -34,7 +35,8 @@ def create_app(ctx: AppContext) -> FastAPI:
         title="paperboard",
         version=__version__,
         description=_DESCRIPTION,
-        dependencies=[Depends(require_csrf)],
+        # The member is resolved for every route so that each page's header can greet them.
+        dependencies=[Depends(require_csrf), Depends(current_member)],
         # Prometheus metrics (/metrics) are the observability of record; FastAPI's OpenTelemetry
         # hooks would cost a provider lookup on every request for nothing.
         telemetry={"tracing": False, "metrics": False, "logs": False},
@@ -43,6 +45,11 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.state.base_url = ctx.settings.resolved_base_url
     app.state.templates = make_templates()
     app.state.csrf = CsrfTokens(load_secret(ctx.settings))
+    app.state.sessions = SessionCookies(
+        load_secret(ctx.settings),
+        secure=ctx.settings.resolved_base_url.startswith("https://"),
+        max_age_seconds=ctx.settings.session_days * 86400,
+    )
     app.state.metrics = SiteMetrics()
     app.state.cache = PageCache(lambda: feed.data_version(ctx), check_seconds=ctx.settings.web_cache_seconds)
     app.state.indexer = OnDemandIndexer(ctx, timeout_seconds=ctx.settings.on_demand_timeout_seconds)
@@ -53,6 +60,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     # Feed URLs (/papers/feed.rss, /papers/trending/feed.atom) before the pages' /papers/{id} catch-all.
     app.include_router(feeds.router)
     app.include_router(subscriptions.router)
+    app.include_router(accounts.router)
     app.include_router(pages.router)
     install_error_handlers(app)
 

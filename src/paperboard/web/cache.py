@@ -9,7 +9,9 @@ cache keys on path, query string and whether markdown was asked for. It is empti
   ``check_seconds``, so a harvest or import in another process shows up within that time.
 
 Pages are served from here without touching the database or the router; that is what makes the
-front page cheap under load.
+front page cheap under load. A request that carries a session cookie or an ``Authorization``
+header bypasses the cache both ways: a member's page (their name in the header, their votes) is
+never stored, and no member is served the anonymous copy.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 import anyio
 
 MARKER = b"x-pb-cache"
+SESSION_COOKIE = b"pb_session="  # web.auth.COOKIE; bytes, matched in the raw header
 _MAX_BODY = 512 * 1024
 
 
@@ -118,6 +121,9 @@ class CacheMiddleware:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or not self.cache.enabled:
             await self.app(scope, receive, send)
             return
+        if _is_personal(scope):
+            await self.app(scope, receive, _without_marker(send))
+            return
         await self.cache.refresh()
         key = (scope["path"], scope.get("query_string", b""), _wants_markdown(scope))
         cached = self.cache.get(key)
@@ -148,6 +154,22 @@ class CacheMiddleware:
                 self.cache.put(key, CachedResponse(start["status"], start["headers"], b"".join(chunks), route))
 
         await self.app(scope, receive, capture)
+
+
+def _is_personal(scope) -> bool:
+    for key, value in scope.get("headers", []):
+        if key == b"authorization" or (key == b"cookie" and SESSION_COOKIE in value):
+            return True
+    return False
+
+
+def _without_marker(send):
+    async def forward(message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [(k, v) for k, v in message.get("headers", []) if k.lower() != MARKER]}
+        await send(message)
+
+    return forward
 
 
 def _wants_markdown(scope) -> bool:

@@ -7,11 +7,13 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from paperboard.adapters.store.database import ReadTimeout
 from paperboard.errors import UserError
+from paperboard.services.ratelimit import RateLimited
+from paperboard.web.auth import LoginRequired, login_path
 from paperboard.web.rendering import page
 from paperboard.web.security import CsrfRejected
 
@@ -46,6 +48,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _csrf(request: Request, error: CsrfRejected):
         return error_response(request, 403, str(error), heading="Form expired")
 
+    @app.exception_handler(RateLimited)
+    async def _rate_limited(request: Request, error: RateLimited):
+        response = error_response(request, 429, str(error), heading="Slow down")
+        response.headers["retry-after"] = str(error.retry_after_seconds)
+        return response
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, error: LoginRequired):
+        return RedirectResponse(login_path(error.next_path), status_code=303)
+
     @app.exception_handler(UserError)
     async def _user_error(request: Request, error: UserError):
         return error_response(request, 400, str(error), heading="That request cannot be answered")
@@ -65,7 +77,9 @@ def install_error_handlers(app: FastAPI) -> None:
             return error_response(request, 404, message, heading="Not found")
         if error.status_code == 405:
             return error_response(request, 405, f"{request.method} is not allowed here.", heading="Method not allowed")
-        return error_response(request, error.status_code, str(error.detail))
+        response = error_response(request, error.status_code, str(error.detail))
+        response.headers.update(error.headers or {})
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception):

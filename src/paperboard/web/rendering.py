@@ -95,6 +95,7 @@ def page(
             "canonical": base + canonical,
             "description": truncate(description, 200),
             "request_path": request.url.path,
+            "member": getattr(request.state, "member", None),
             **context,
         },
         status_code=status,

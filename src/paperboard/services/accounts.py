@@ -1,0 +1,152 @@
+"""Members: creating them, checking passwords, sessions, personal API tokens, roles.
+
+Passwords are hashed with argon2id (argon2-cffi's defaults, RFC 9106's second recommendation);
+a hash made with older parameters is replaced at the next successful login. Mail flows (sign-up
+verification, password reset) live in :mod:`paperboard.services.account_mail`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from paperboard.adapters.store import users as store
+from paperboard.adapters.store.users import ApiToken, UserRow
+from paperboard.domain.accounts import (
+    AccountRuleError,
+    Role,
+    check_password,
+    clean_display_name,
+    clean_token_name,
+    new_api_token,
+    normalise_username,
+    secret_hash,
+    shown_prefix,
+)
+from paperboard.domain.email_address import InvalidEmail, normalise_email
+from paperboard.errors import UserError
+from paperboard.services.context import AppContext
+
+_hasher = PasswordHasher()
+# A token's "last used" is written at most this often: a script calling the API in a loop should
+# not turn every read into a write.
+_TOUCH_EVERY = timedelta(minutes=5)
+# Checked against when the login names nobody, so a wrong email costs the same time as a wrong
+# password and response times do not tell which addresses have accounts.
+_DUMMY_HASH = _hasher.hash("paperboard: no such member")
+
+
+class AccountError(UserError):
+    """A request about an account that cannot be done; the message is for a person."""
+
+
+@dataclass(frozen=True)
+class NewApiToken:
+    id: int
+    name: str
+    secret: str  # shown once, never stored
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def password_matches(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def checked_email(text: str) -> str:
+    try:
+        return normalise_email(text)
+    except InvalidEmail as error:
+        raise AccountError(f"Not a usable email address: {error}") from None
+
+
+def rule(check, *args, **kwargs):
+    """Run a domain rule, turning its complaint into an AccountError for the page."""
+    try:
+        return check(*args, **kwargs)
+    except AccountRuleError as error:
+        raise AccountError(str(error)[:1].upper() + str(error)[1:] + ".") from None
+
+
+def create_user(
+    ctx: AppContext, *, email: str, username: str, password: str, display_name: str | None = None,
+    role: str = "user", verified: bool = False, now: datetime | None = None,
+) -> UserRow:
+    """A new member after every rule is checked; AccountError when the email or username is taken."""
+    email = checked_email(email)
+    username = rule(normalise_username, username)
+    display_name = rule(clean_display_name, display_name)
+    rule(check_password, password, email=email, username=username)
+    role = rule(Role.parse, role).label
+    password_hash = hash_password(password)
+    with ctx.database.write() as connection:
+        user_id = store.create_user(
+            connection, email=email, username=username, password_hash=password_hash, now=now or now_utc(),
+            display_name=display_name, role=role, verified=verified,
+        )
+        if user_id is None:
+            email_taken, _ = store.taken(connection, email=email, username=username)
+            raise AccountError(
+                "An account with this email address already exists; log in or reset its password."
+                if email_taken
+                else f"The username {username} is taken; choose another."
+            )
+        return store.get_user(connection, user_id)
+
+
+def session_user(ctx: AppContext, user_id: int, session_version: int) -> UserRow | None:
+    """The member a session cookie names, if the session is still current."""
+    with ctx.database.read() as connection:
+        user = store.get_user(connection, user_id)
+    if user is None or user.session_version != session_version:
+        return None
+    return user
+
+
+# -- personal API tokens ------------------------------------------------------------------------
+def user_for_api_token(ctx: AppContext, token: str, *, now: datetime | None = None) -> UserRow | None:
+    if not token or len(token) > 200:
+        return None
+    with ctx.database.read() as connection:
+        found = store.user_for_api_token(connection, secret_hash(token))
+    if found is None:
+        return None
+    token_id, last_used_at, user = found
+    now = now or now_utc()
+    if last_used_at is None or now - last_used_at > _TOUCH_EVERY:
+        with ctx.database.write() as connection:
+            store.touch_api_token(connection, token_id, now)
+    return user
+
+
+def create_api_token(ctx: AppContext, user_id: int, name: str, *, now: datetime | None = None) -> NewApiToken:
+    name = rule(clean_token_name, name)
+    secret = new_api_token()
+    with ctx.database.write() as connection:
+        token_id = store.add_api_token(
+            connection, user_id=user_id, name=name, token_hash=secret_hash(secret), token_prefix=shown_prefix(secret),
+            now=now or now_utc(),
+        )
+    return NewApiToken(token_id, name, secret)
+
+
+def list_api_tokens(ctx: AppContext, user_id: int) -> list[ApiToken]:
+    with ctx.database.read() as connection:
+        return store.list_api_tokens(connection, user_id)
+
+
+def revoke_api_token(ctx: AppContext, user_id: int, token_id: int) -> bool:
+    with ctx.database.write() as connection:
+        return store.revoke_api_token(connection, user_id, token_id)
