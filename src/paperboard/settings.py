@@ -107,6 +107,27 @@ class Settings(BaseSettings):
     trending_stars_weight: float = Field(
         5.0, ge=0, description="Weight of log(1 + stars gained) in the trending score; 0 leaves stars out."
     )
+    stars_refresh_enabled: bool = Field(
+        True, description="Whether `paperboard up` and `paperboard worker` refresh GitHub star counts on a schedule."
+    )
+    stars_refresh_interval_minutes: int = Field(
+        60, ge=1, description="Minutes between scheduled star refreshes; a spent GitHub rate limit also waits for its reset."
+    )
+    trending_upvotes_weight: float = Field(
+        3.0, ge=0, description="Weight of one upvote by a member of this site in the trending score.",
+    )
+    trending_imported_upvotes_weight: float = Field(
+        1.0, ge=0, description="Weight of one upvote imported with a daily feature (e.g. from Hugging Face) in the trending score.",
+    )
+    trending_half_life_days: float = Field(
+        3.0, gt=0, description="Days after which a featured paper's trending score is halved.",
+    )
+    trending_window_days: int = Field(
+        14, ge=1, le=365, description="Days after its feature during which a paper can trend.",
+    )
+    trending_interval_minutes: int = Field(
+        15, ge=1, description="Minutes between scheduled recomputations of the stored trending scores.",
+    )
     environment: Literal["dev", "production"] = Field(
         "dev",
         description="dev or production. Production refuses an empty or short SECRET_KEY (links in mail "
@@ -201,6 +222,18 @@ class Settings(BaseSettings):
     embedding_device: Literal["cpu", "cuda", "auto"] = Field(
         "cpu",
         description="Where the embedding model runs: cpu, cuda (needs onnxruntime-gpu) or auto (CUDA when present).",
+    )
+
+    submission_max_age_days: int = Field(
+        14, ge=0, description="Oldest paper a member can submit to the daily feed, in days between its arXiv "
+        "announcement (else publication) date and the featured day.",
+    )
+    submission_daily_quota: int = Field(
+        5, ge=1, description="Papers one member can submit to the daily feed per UTC day.",
+    )
+    submission_weekend_policy: Literal["allow", "next_monday", "refuse"] = Field(
+        "allow", description="What a submission on a Saturday or Sunday (UTC) does: allow (featured that day), "
+        "next_monday (featured on the following Monday) or refuse.",
     )
 
     @model_validator(mode="after")

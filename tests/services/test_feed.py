@@ -1,8 +1,8 @@
-"""The feed service on both databases: featured days, fallbacks, navigation, trending's window."""
+"""The feed service on both databases: featured days, fallbacks, navigation (trending: test_trending.py)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 
@@ -70,18 +70,6 @@ def test_featured_day_orders_by_upvotes_and_skips_empty_days(ctx, database):
     assert [i.paper.id for i in recent.items] == ["2604.00004", "2604.00003"] and recent.total == 4
 
 
-def test_trending_anchors_at_the_latest_feature_when_the_window_is_empty(ctx, database):
-    _papers(database, ("2604.00001", date(2026, 4, 1)), ("2604.00002", date(2026, 4, 1)))
-    _feature(database, ("2604.00001", date(2026, 4, 1), 10), ("2604.00002", date(2026, 4, 8), 6))
-    now = datetime(2026, 4, 9)
-    current = feed.trending(ctx, now=now)
-    assert current.notice is None
-    assert [i.paper.id for i in current.items] == ["2604.00002", "2604.00001"]  # 6 × 0.79 > 10 × 0.1
-    later = feed.trending(ctx, now=datetime(2026, 11, 1))
-    assert "as of 2026-04-08" in later.notice and [i.paper.id for i in later.items][0] == "2604.00002"
-    assert later.items[0].trending.explain(later.params).startswith("6 imported upvotes")
-
-
 @pytest.mark.parametrize(
     "day, week, month, message",
     [
@@ -95,27 +83,3 @@ def test_trending_anchors_at_the_latest_feature_when_the_window_is_empty(ctx, da
 def test_period_parameters_are_checked(day, week, month, message):
     with pytest.raises(UserError, match=message):
         feed.choose_period(day, week, month)
-
-
-def test_stars_gained_lift_a_paper_and_its_count_is_known(ctx, database):
-    from paperboard.adapters.store import repo_stars
-
-    with database.write() as connection:
-        paper_store.upsert_papers(connection, [
-            Paper(id="2604.00001", title="Popular code", code_urls=("https://github.com/o/popular",), announced=date(2026, 4, 1)),
-            Paper(id="2604.00002", title="More upvotes", announced=date(2026, 4, 1)),
-        ])
-        repo_stars.track_repositories(connection, ["https://github.com/o/popular"], datetime(2026, 3, 20))
-        repo_stars.record_check(connection, "https://github.com/o/popular", checked_at=datetime(2026, 3, 25), status="ok", stars=100)
-        repo_stars.record_check(connection, "https://github.com/o/popular", checked_at=datetime(2026, 4, 7), status="ok", stars=5100)
-    _feature(database, ("2604.00001", date(2026, 4, 6), 5), ("2604.00002", date(2026, 4, 6), 30))
-    now = datetime(2026, 4, 8)
-    ranked = feed.trending(ctx, now=now)
-    # (5 upvotes + 5 × log(1 + 5000 stars gained)) ≈ 47.6 beats 30 upvotes at the same age.
-    assert [i.paper.id for i in ranked.items] == ["2604.00001", "2604.00002"]
-    assert ranked.items[0].stars == 5100
-    assert "log(1 + 5000 GitHub stars gained)" in ranked.items[0].trending.explain(ranked.params)
-    assert feed.find_paper(ctx, "2604.00001").stars == 5100 and feed.find_paper(ctx, "2604.00002").stars is None
-    without = AppContext(ctx.settings.model_copy(update={"trending_stars_weight": 0}))
-    without.__dict__["database"] = database
-    assert [i.paper.id for i in feed.trending(without, now=now).items] == ["2604.00002", "2604.00001"]

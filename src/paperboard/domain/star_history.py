@@ -67,6 +67,14 @@ class StarGrowth:
             return "stars not watched long enough to measure growth"
         return f"{self.gained:,} stars gained in the {_span(self.observed_days)} watched so far"
 
+    def span(self, window_days: int) -> str:
+        """The time the growth covers, as it follows "N stars gained" on a page."""
+        if self.complete:
+            return f"in {window_days} days"
+        if self.observed_days <= 0:
+            return "(not watched long enough to measure)"
+        return f"in the {_span(self.observed_days)} watched so far"
+
 
 NO_GROWTH = StarGrowth(0, 0.0, False)
 

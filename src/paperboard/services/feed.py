@@ -11,12 +11,13 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from paperboard.adapters.store import feed as feed_store
-from paperboard.adapters.store.papers import get_paper, get_papers
+from paperboard.adapters.store import trending as trending_store
+from paperboard.adapters.store.papers import get_paper
 from paperboard.domain.paper import DailyFeature, Paper
-from paperboard.domain.trending import TrendingCandidate, TrendingParams, TrendingScore, rank
+from paperboard.domain.trending import TrendingScore, score_from_json
 from paperboard.errors import UserError
 from paperboard.services.context import AppContext
 from paperboard.services.stars import star_growth_for_papers
@@ -207,79 +208,23 @@ def _neighbours(connection, period: Period, *, featured: bool) -> tuple[Period |
     )
 
 
-@dataclass
-class TrendingPage:
-    items: list[FeedItem]
-    total: int
-    as_of: datetime
-    params: TrendingParams
-    notice: str | None = None
-
-
-def trending_params(ctx: AppContext) -> TrendingParams:
-    """Imported upvotes, plus log(1 + GitHub stars gained) at the configured weight (0 leaves it out)."""
-    weights = {"imported_upvotes": 1.0}
-    if ctx.settings.trending_stars_weight > 0:
-        weights["github_stars"] = ctx.settings.trending_stars_weight
-    return TrendingParams(weights=weights)
-
-
-def trending(
-    ctx: AppContext,
-    *,
-    now: datetime | None = None,
-    params: TrendingParams | None = None,
-    offset: int = 0,
-    limit: int = 50,
-) -> TrendingPage:
-    """Featured papers of the last ``window_days`` ranked by ``domain.trending``.
-
-    When nothing was featured inside the window (an install that imported old data), the window
-    ends at the latest featured day instead, and the notice says so.
-    """
-    params = params or trending_params(ctx)
-    as_of = (now or datetime.now(timezone.utc)).replace(tzinfo=None)
-    notice = None
-    with ctx.database.read() as connection:
-        latest = feed_store.latest_featured_on(connection, as_of.date())
-        if latest is None:
-            return TrendingPage([], 0, as_of, params, "Nothing has been featured yet, so nothing is trending.")
-        if latest < (as_of - timedelta(days=params.window_days)).date():
-            as_of = datetime.combine(latest + timedelta(days=1), time.min)
-            notice = f"Nothing was featured in the last {params.window_days} days; this is the trending list as of {latest.isoformat()}."
-        features = feed_store.features_between(connection, (as_of - timedelta(days=params.window_days)).date(), as_of.date())
-        stars = {}
-        if "github_stars" in params.weights:
-            stars = star_growth_for_papers(connection, [f.paper_id for f in features], as_of, ctx.settings.stars_window_days)
-        by_id = {f.paper_id: f for f in features}
-        candidates = (
-            TrendingCandidate(
-                f.paper_id,
-                f.featured_on,
-                {"imported_upvotes": f.upvotes, "github_stars": stars[f.paper_id].growth.gained if f.paper_id in stars else 0},
-            )
-            for f in features
-        )
-        ranked = rank(candidates, as_of, params)
-        window = ranked[offset : offset + limit]
-        found = {p.id: p for p in get_papers(connection, [s.paper_id for s in window])}
-    items = [
-        FeedItem(found[s.paper_id], by_id[s.paper_id], s, stars[s.paper_id].stars if s.paper_id in stars else None)
-        for s in window
-        if s.paper_id in found
-    ]
-    return TrendingPage(items, len(ranked), as_of, params, notice)
-
-
 def find_paper(ctx: AppContext, paper_id: str) -> FeedItem | None:
-    """One stored paper with its feature (if it was featured) and its repository's stars (if known)."""
+    """One stored paper with its feature (if it was featured), its stored trending score (if it
+    trends) and its repository's stars (if known)."""
     with ctx.database.read() as connection:
         paper = get_paper(connection, paper_id)
         if paper is None:
             return None
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         stars = star_growth_for_papers(connection, [paper_id], now, ctx.settings.stars_window_days).get(paper_id)
-        return FeedItem(paper, feed_store.feature_of(connection, paper_id), stars=stars.stars if stars else None)
+        stored = trending_store.scores_of(connection, [paper_id]).get(paper_id)
+        trending = None
+        if stored is not None:
+            try:
+                trending = score_from_json(paper_id, stored.featured_on, stored.terms)
+            except ValueError:  # written by another version; the page simply shows no "why trending"
+                trending = None
+        return FeedItem(paper, feed_store.feature_of(connection, paper_id), trending, stars.stars if stars else None)
 
 
 def features_for(ctx: AppContext, paper_ids: list[str]) -> dict[str, DailyFeature]:

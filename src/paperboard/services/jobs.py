@@ -7,7 +7,7 @@ checkpoint), or ``harvest_initial_days`` back on the first run.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from paperboard.adapters.store.checkpoints import load_checkpoint, save_checkpoint
 from paperboard.errors import SourceUnavailable
@@ -15,6 +15,8 @@ from paperboard.services.context import AppContext
 from paperboard.services.scheduler import Job
 
 HARVEST_STATE_KEY = "scheduler:arxiv-harvest"
+# When GitHub's rate limit is spent, until when (kept in the database: restarts and workers wait too).
+STARS_STATE_KEY = "scheduler:github-stars"
 # Digests become due at an hour; checking every few minutes is cheap (one count per frequency).
 DIGEST_CHECK_SECONDS = 300
 # Confirmation mails normally leave right after the web request; the sweep catches what a crash left.
@@ -55,11 +57,73 @@ def run_scheduled_harvest(ctx: AppContext, today: date | None = None) -> str:
 def scheduled_jobs(ctx: AppContext) -> list[Job]:
     settings = ctx.settings
     jobs: list[Job] = []
+class SearchIndexCatchUp:
+    """Keyword-index and embed whatever ingest left behind: papers fetched on demand by the site,
+    imports run with embedding deferred, runs that were killed. Says that the model is missing
+    once, not on every turn."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self._told_note: str | None = None
+
+    def __call__(self) -> str | None:
+        from paperboard.services.search import index_papers
+
+        counts = index_papers(self.ctx, embed_limit=CATCH_UP_EMBED_LIMIT)
+        parts = []
+        if counts.keyword_indexed:
+            parts.append(f"{counts.keyword_indexed:,} papers keyword-indexed")
+        if counts.embedded:
+            parts.append(f"{counts.embedded:,} embedded")
+        if counts.embedding_note and counts.embedding_note != self._told_note:
+            self._told_note = counts.embedding_note
+            parts.append(f"{counts.embedding_note}; words-only search until it is installed")
+        return "; ".join(parts) or None
+
+
+def run_scheduled_stars(ctx: AppContext, *, now: datetime | None = None, client=None) -> str | None:
+    """Refresh the due star counts, unless GitHub's rate limit is still spent from an earlier run.
+
+    ``services.stars`` stops a run at a spent limit with the reset time GitHub announced; that
+    time is saved, and until it passes the job sends no request at all.
+    """
+    from paperboard.services.stars import refresh_stars
+
+    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    with ctx.database.read() as connection:
+        state = load_checkpoint(connection, STARS_STATE_KEY) or {}
+    if state.get("resume_at") and now < datetime.fromisoformat(state["resume_at"]):
+        return None
+    summary = refresh_stars(ctx, now=now, client=client)
+    resume_at = summary.resume_at.isoformat() if summary.resume_at else None
+    with ctx.database.write() as connection:
+        save_checkpoint(connection, STARS_STATE_KEY, {"resume_at": resume_at, "last_run": now.isoformat()})
+    if summary.failed:
+        raise SourceUnavailable(f"{summary.stopped}; the {summary.checked} checks before it are stored")
+    if summary.due == 0:
+        return None
+    line = f"checked {summary.checked} of {summary.due} repositories ({summary.changed} new counts)"
+    return line + (f"; rate limit spent, next run after {resume_at} UTC" if resume_at else "")
+
+
+def _refresh_trending(ctx: AppContext) -> str:
+    from paperboard.services.trending import refresh_trending
+
+    return refresh_trending(ctx).summary()
+
+
     if settings.harvest_enabled:
         jobs.append(Job("harvest", settings.harvest_interval_minutes * 60, lambda: run_scheduled_harvest(ctx)))
     if settings.digest_enabled:
         jobs.append(Job("digests", DIGEST_CHECK_SECONDS, lambda: _run_digests(ctx)))
     jobs.append(Job("confirmations", CONFIRMATION_SWEEP_SECONDS, lambda: _send_confirmations(ctx)))
+    # After the harvest in the list: on each start, what it fetched is indexed in the same pass.
+    jobs.append(Job("search-index", settings.index_interval_minutes * 60, SearchIndexCatchUp(ctx)))
+    # Stars, then trending, then digests: on each start the scores use fresh counts and the
+    # digests the fresh scores.
+    if settings.stars_refresh_enabled:
+        jobs.append(Job("stars", settings.stars_refresh_interval_minutes * 60, lambda: run_scheduled_stars(ctx)))
+    jobs.append(Job("trending", settings.trending_interval_minutes * 60, lambda: _refresh_trending(ctx)))
     return jobs
 
 

@@ -18,7 +18,6 @@ from sqlalchemy import Connection
 from paperboard.adapters.sources.github import GitHubClient, RateLimited, RepositoryCheck
 from paperboard.adapters.store import repo_stars as store
 from paperboard.domain.star_history import NO_GROWTH, StarGrowth, paper_repository, star_growth
-from paperboard.domain.trending import TrendingParams
 from paperboard.errors import SourceUnavailable
 from paperboard.services.context import AppContext
 
@@ -66,7 +65,7 @@ def refresh_stars(
         raise ValueError("limit must be at least 1")
     now = now or datetime.now(timezone.utc).replace(tzinfo=None)
     summary = RefreshSummary()
-    recent_since = now.date() - timedelta(days=TrendingParams().window_days)
+    recent_since = now.date() - timedelta(days=settings.trending_window_days)
     with ctx.database.write() as connection:
         links = store.recent_paper_links(connection, recent_since)
         recent = list(dict.fromkeys(url for _, urls in links if (url := paper_repository(urls))))

@@ -22,6 +22,7 @@ from paperboard.adapters.store.feed import ORDER_NEWEST, ORDER_UPVOTES
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperboard.domain.paper import DailyFeature, Paper
 from paperboard.services import feed
+from paperboard.services import trending as trending_service
 from paperboard.web import searching
 from paperboard.web.errors import error_response
 from paperboard.web.rendering import CACHE_HEADER
@@ -155,7 +156,7 @@ def daily_papers(
     ctx = request.app.state.ctx
     period = feed.choose_period(date, week, month)
     if sort == "trending" and period is None and submitter is None:
-        result = feed.trending(ctx, offset=p * limit, limit=limit)
+        result = trending_service.trending(ctx, offset=p * limit, limit=limit)
         return _json([daily_json(i.paper, i.feature, i.stars) for i in result.items], notice=result.notice)
     order = ORDER_UPVOTES if sort == "trending" else ORDER_NEWEST
     if period is None:

@@ -17,6 +17,7 @@ from feedgen.feed import FeedGenerator
 
 from paperboard.errors import UserError
 from paperboard.services import feed
+from paperboard.services import trending as trending_service
 from paperboard.web import searching
 from paperboard.web.rendering import CACHE_HEADER, paper_path, query_url, short_authors
 
@@ -47,12 +48,15 @@ def _feed_response(request: Request, fmt: str, title: str, page_path: str, subti
             entry.published(when)
             entry.updated(when)
             newest = max(newest or when, when)
+        abstract = paper.abstract
+        if item.trending is not None:
+            abstract = f"Why trending: {item.trending.explain()}\n\n{abstract}"
         if fmt == "rss":
             entry.title(paper.title.replace("<", "&lt;").replace(">", "&gt;"))
-            entry.description(html.escape(f"{short_authors(paper.authors)}. {paper.abstract}" if paper.authors else paper.abstract))
+            entry.description(html.escape(f"{short_authors(paper.authors)}. {abstract}" if paper.authors else abstract))
         else:
             entry.title(paper.title)
-            entry.summary(paper.abstract)
+            entry.summary(abstract)
             for name in paper.authors[:20]:
                 entry.author({"name": name})
         for category in paper.categories:
@@ -110,7 +114,7 @@ async def papers_feed(
 @router.get("/papers/trending/feed.{fmt}", summary="Feed of the trending papers")
 async def trending_feed(request: Request, fmt: str):
     fmt = _format(fmt)
-    result = await run_in_threadpool(feed.trending, request.app.state.ctx, limit=FEED_SIZE)
+    result = await run_in_threadpool(trending_service.trending, request.app.state.ctx, limit=FEED_SIZE)
     return _feed_response(
         request, fmt, "paperboard trending papers", "/papers/trending", result.notice or "Papers the community is upvoting now.", result.items
     )

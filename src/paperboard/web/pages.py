@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperboard.errors import UserError
 from paperboard.services import feed, subscriptions
+from paperboard.services import trending as trending_service
 from paperboard.web import searching
 from paperboard.web.errors import error_response
 from paperboard.web.rendering import CACHE_HEADER, page, paper_markdown, paper_path, query_url
@@ -132,7 +133,7 @@ def _search_page(request: Request, q: str, filters: "searching.Filters", page_nu
 
 @router.get("/papers/trending", summary="Trending papers")
 def trending(request: Request, page_number: int = Query(1, alias="page", ge=1, le=MAX_PAGE)):
-    result = feed.trending(_ctx(request), offset=(page_number - 1) * PER_PAGE, limit=PER_PAGE)
+    result = trending_service.trending(_ctx(request), offset=(page_number - 1) * PER_PAGE, limit=PER_PAGE)
 
     def url_for_page(number: int) -> str:
         return query_url("/papers/trending", {"page": number if number > 1 else None})
@@ -148,6 +149,19 @@ def trending(request: Request, page_number: int = Query(1, alias="page", ge=1, l
         page_number=page_number,
         pages=_pages(result.total, PER_PAGE),
         url_for_page=url_for_page,
+    )
+
+
+@router.get("/about/trending", summary="How trending is computed, with this site's parameters")
+def about_trending(request: Request):
+    return page(
+        request,
+        "about_trending.html",
+        title="How trending works",
+        canonical="/about/trending",
+        description="The trending score of this site: its signals, weights, decay and window, with a worked example.",
+        nav="trending",
+        about=trending_service.formula(_ctx(request)),
     )
 
 

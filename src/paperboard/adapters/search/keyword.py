@@ -21,7 +21,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Float, Integer, column, delete, insert, or_, select, text, update
+from sqlalchemy import Connection, Float, Integer, column, delete, func, insert, or_, select, text, update
 
 from paperboard.adapters.search.filters import PaperFilter
 from paperboard.adapters.store.database import Database
@@ -156,15 +156,12 @@ class KeywordIndex:
     def stale_ids(self, connection: Connection, limit: int, after: str = "") -> list[str]:
         """Papers never indexed, or modified since, in id order after ``after``: the catch-up's next
         batch (paging by id keeps a catch-up over a million papers linear)."""
-        query = (
-            select(papers.c.id)
-            .outerjoin(search_documents, search_documents.c.paper_id == papers.c.id)
-            .where(papers.c.id > after)
-            .where(or_(search_documents.c.doc_id.is_(None), papers.c.modified_at > search_documents.c.indexed_at))
-            .order_by(papers.c.id)
-            .limit(limit)
-        )
+        query = _stale(select(papers.c.id)).where(papers.c.id > after).order_by(papers.c.id).limit(limit)
         return list(connection.execute(query).scalars())
+
+    def count_stale(self, connection: Connection) -> int:
+        """How many papers the next catch-up will index (for its progress bar)."""
+        return connection.execute(_stale(select(func.count()).select_from(papers))).scalar_one()
 
     def title_matches(self, connection: Connection, title: str) -> list[str]:
         key = normalise_title(title)
@@ -345,6 +342,13 @@ class SqliteKeywordIndex(KeywordIndex):
             {"match": expression, "cap": cap + 1},
         ).scalars().all()
         return None if len(rows) > cap else list(rows)
+
+
+def _stale(query):
+    """``query`` over papers narrowed to those never indexed, or modified after their indexing."""
+    return query.outerjoin(search_documents, search_documents.c.paper_id == papers.c.id).where(
+        or_(search_documents.c.doc_id.is_(None), papers.c.modified_at > search_documents.c.indexed_at)
+    )
 
 
 def _phrase(terms: Sequence[str]) -> str:

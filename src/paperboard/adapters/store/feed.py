@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, or_, select
 
 from paperboard.adapters.store.papers import row_to_paper
-from paperboard.adapters.store.schema import daily_features, paper_embeddings, papers
+from paperboard.adapters.store.schema import daily_features, paper_embeddings, papers, submissions, users
+from paperboard.adapters.store.schema import harvest_checkpoints
+from paperboard.adapters.store.trending import COMPUTED_KEY as TRENDING_COMPUTED_KEY
 from paperboard.domain.paper import DailyFeature, Paper
 
 _ID_CHUNK = 500  # stays below SQLite's bound-parameter limit
@@ -22,22 +24,32 @@ _FEATURE_COLUMNS = (
     daily_features.c.submitter,
     daily_features.c.imported_upvotes,
     daily_features.c.source.label("feature_source"),
+    users.c.username.label("member"),
+)
+# A member's submission credits the member's *current* username (and nobody once the account is gone).
+_WITH_MEMBERS = daily_features.outerjoin(submissions, submissions.c.paper_id == daily_features.c.paper_id).outerjoin(
+    users, users.c.id == submissions.c.user_id
 )
 
 
 def _feature(row) -> DailyFeature:
     m = row._mapping
-    return DailyFeature(m["id"], m["featured_on"], m["submitter"], m["imported_upvotes"], m["feature_source"])
+    return DailyFeature(m["id"], m["featured_on"], m["submitter"], m["imported_upvotes"], m["feature_source"], m["member"])
+
+
+def _features(where):
+    """Features alone (no paper columns), each with the member who submitted it."""
+    return select(daily_features.c.paper_id.label("id"), *_FEATURE_COLUMNS).select_from(_WITH_MEMBERS).where(where)
 
 
 def _featured_query(start: date, end: date, submitter: str | None):
     query = (
         select(papers, *_FEATURE_COLUMNS)
-        .join(daily_features, daily_features.c.paper_id == papers.c.id)
+        .select_from(papers.join(_WITH_MEMBERS, daily_features.c.paper_id == papers.c.id))
         .where(daily_features.c.featured_on >= start, daily_features.c.featured_on <= end)
     )
     if submitter is not None:
-        query = query.where(daily_features.c.submitter == submitter)
+        query = query.where(or_(daily_features.c.submitter == submitter, users.c.username == submitter))
     return query
 
 
@@ -106,23 +118,21 @@ def announced_day_after(connection: Connection, day: date) -> date | None:
 
 def features_between(connection: Connection, start: date, end: date) -> list[DailyFeature]:
     """Every feature from ``start`` to ``end``: the candidates of the trending list."""
-    rows = connection.execute(
-        select(daily_features).where(daily_features.c.featured_on >= start, daily_features.c.featured_on <= end)
-    )
-    return [DailyFeature(r.paper_id, r.featured_on, r.submitter, r.imported_upvotes, r.source) for r in rows]
+    rows = connection.execute(_features((daily_features.c.featured_on >= start) & (daily_features.c.featured_on <= end)))
+    return [_feature(r) for r in rows]
 
 
 def feature_of(connection: Connection, paper_id: str) -> DailyFeature | None:
-    row = connection.execute(select(daily_features).where(daily_features.c.paper_id == paper_id)).first()
-    return DailyFeature(row.paper_id, row.featured_on, row.submitter, row.imported_upvotes, row.source) if row else None
+    row = connection.execute(_features(daily_features.c.paper_id == paper_id)).first()
+    return _feature(row) if row else None
 
 
 def features_of(connection: Connection, paper_ids: list[str]) -> dict[str, DailyFeature]:
     found: dict[str, DailyFeature] = {}
     for start in range(0, len(paper_ids), _ID_CHUNK):
         chunk = paper_ids[start : start + _ID_CHUNK]
-        for r in connection.execute(select(daily_features).where(daily_features.c.paper_id.in_(chunk))):
-            found[r.paper_id] = DailyFeature(r.paper_id, r.featured_on, r.submitter, r.imported_upvotes, r.source)
+        for r in connection.execute(_features(daily_features.c.paper_id.in_(chunk))):
+            found[r.id] = _feature(r)
     return found
 
 
@@ -136,7 +146,11 @@ def data_version(connection: Connection) -> tuple:
         select(func.count(), func.coalesce(func.sum(daily_features.c.imported_upvotes), 0), func.max(daily_features.c.created_at))
     ).one()
     embedding_part = connection.execute(select(func.max(paper_embeddings.c.created_at))).scalar_one()
-    return (*paper_part, *feature_part, embedding_part)
+    # The trending job rewrites its list without touching papers or features.
+    trending_part = connection.execute(
+        select(harvest_checkpoints.c.updated_at).where(harvest_checkpoints.c.key == TRENDING_COMPUTED_KEY)
+    ).scalar()
+    return (*paper_part, *feature_part, embedding_part, trending_part)
 
 
 def ping(connection: Connection) -> int:
