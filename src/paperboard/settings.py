@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     )
     harvest_enabled: bool = Field(True, description="Whether `paperboard up` harvests arXiv on a schedule.")
     harvest_max_per_run: int = Field(
-        2000, ge=1, description="Upper bound on papers one scheduled harvest run fetches per category."
+        2000, ge=1, description="Upper bound on papers one scheduled harvest run fetches, all categories together."
     )
     arxiv_api_url: str = Field(
         "https://export.arxiv.org/api/query", description="arXiv search API (Atom) endpoint."
@@ -218,6 +218,14 @@ class Settings(BaseSettings):
     )
     embedding_threads: int = Field(
         0, ge=0, description="CPU threads one embedding model uses (onnxruntime intra-op threads); 0 means one per core."
+    )
+    embed_on_ingest: bool = Field(
+        True, description="Whether `paperboard import`, `ingest` and `index` embed new papers before they finish "
+        "(keyword indexing always happens); false leaves embedding to `paperboard embed` and the scheduled catch-up.",
+    )
+    index_interval_minutes: int = Field(
+        5, ge=1, description="Minutes between the search-index catch-ups (keyword index and embeddings of papers "
+        "that have none) that `paperboard up` and `worker` run.",
     )
     embedding_device: Literal["cpu", "cuda", "auto"] = Field(
         "cpu",

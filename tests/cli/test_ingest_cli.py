@@ -33,6 +33,7 @@ def arxiv(paperboard_env, monkeypatch):
         monkeypatch.setenv("PAPERBOARD_ARXIV_OAI_URL", server.oai_url)
         monkeypatch.setenv("PAPERBOARD_ARXIV_DELAY_SECONDS", "0")
         monkeypatch.setenv("PAPERBOARD_HTTP_MAX_RETRIES", "1")
+        monkeypatch.setenv("PAPERBOARD_EMBEDDING_MODEL", "hashing")  # the search-index step, fast
         get_settings.cache_clear()
         yield server
     get_settings.cache_clear()
@@ -72,7 +73,10 @@ def test_ingest_arxiv_prints_counts_as_json(paperboard, arxiv):
     arxiv.api = ApiCorpus(entries)
     code, out, _ = paperboard("ingest", "arxiv", "-c", "cs.LG", "--category", "stat.ML", "--from", "2024-01-01", "--until", "2024-01-07", "--json")
     assert code == 0
-    assert json.loads(out) == {
+    counts = json.loads(out)
+    search_index = counts.pop("search_index")
+    assert (search_index["keyword_indexed"], search_index["embedded"], search_index["embedding_note"]) == (3, 3, None)
+    assert counts == {
         "source": "arxiv-api",
         "read": 4,
         "inserted": 3,
@@ -149,7 +153,9 @@ def test_ingest_oai_follows_the_chain_and_prints_json(paperboard, arxiv):
     arxiv.oai = OaiChain([[raw_record(i)] for i in _ids(3)])
     code, out, _ = paperboard("ingest", "oai", "--set", "cs", "--from", "2024-01-01", "--json")
     assert code == 0
-    assert json.loads(out) == {"source": "arxiv-oai", "read": 3, "inserted": 3, "updated": 0, "unchanged": 0, "skipped": {}}
+    counts = json.loads(out)
+    assert counts.pop("search_index")["embedded"] == 3
+    assert counts == {"source": "arxiv-oai", "read": 3, "inserted": 3, "updated": 0, "unchanged": 0, "skipped": {}}
     assert arxiv.requests[0].params == {"verb": "ListRecords", "metadataPrefix": "arXivRaw", "set": "cs", "from": "2024-01-01"}
 
 
@@ -180,7 +186,9 @@ def test_index_fetches_one_paper(paperboard, arxiv):
     arxiv.api = ApiCorpus({"2401.00001": atom_entry("2401.00001", version=2, title="One [red]paper[/red]")})
     code, out, _ = paperboard("index", "arXiv:2401.00001", "--json")
     assert code == 0
-    assert json.loads(out) | {"skipped": {}} == {
+    result = json.loads(out)
+    assert result.pop("search_index")["keyword_indexed"] == 1
+    assert result | {"skipped": {}} == {
         "id": "2401.00001",
         "version": 2,
         "title": "One [red]paper[/red]",
@@ -258,6 +266,7 @@ def _subprocess_env(tmp_path, database_url: str, oai_url: str) -> dict:
         PAPERBOARD_DATABASE_URL=database_url,
         PAPERBOARD_CONFIG=str(tmp_path / "absent.toml"),
         PAPERBOARD_ARXIV_OAI_URL=oai_url,
+        PAPERBOARD_EMBEDDING_MODEL="hashing",
         PAPERBOARD_ARXIV_DELAY_SECONDS="0",
         PAPERBOARD_HTTP_MAX_RETRIES="0",
     )

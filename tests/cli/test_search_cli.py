@@ -36,10 +36,13 @@ def home(tmp_path_factory) -> Path:
         head = [next(lines) for _ in range(150)]
     sample = home / "sample.jsonl.gz"
     sample.write_bytes(gzip.compress(b"".join(head)))
-    assert paperboard(home, "import", str(sample)).returncode == 0
+    imported = paperboard(home, "import", str(sample), "--json")
+    assert imported.returncode == 0, imported.stderr
+    search_index = json.loads(imported.stdout)["search_index"]
+    assert (search_index["keyword_indexed"], search_index["embedded"]) == (150, 150)  # import indexes as it ends
     reindexed = paperboard(home, "reindex", "--json")
     assert reindexed.returncode == 0, reindexed.stderr
-    assert json.loads(reindexed.stdout)["keyword_indexed"] == 150
+    assert (json.loads(reindexed.stdout)["keyword_indexed"], json.loads(reindexed.stdout)["embedded"]) == (0, 0)
     first = json.loads(head[0])
     return home, first
 

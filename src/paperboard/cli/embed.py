@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
-from rich.text import Text
 
 from paperboard.cli.app import app
 from paperboard.cli.common import console, context, print_json, stdout
+from paperboard.cli.indexing import LOADING_MODEL, papers_progress
 from paperboard.services.embedding import embed_missing
-
-
-class _PapersPerSecond(ProgressColumn):
-    def render(self, task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text(f"{speed:5.1f} papers/s" if speed else "   … papers/s", style="progress.data.speed")
 
 
 @app.command()
@@ -30,17 +23,10 @@ def embed(
     Safe to interrupt: each batch is committed on its own, and the next run picks up what is missing.
     """
     ctx = context()
-    with console.status("Loading the embedding model (the first run builds it from the model package: ~20 s)…"):
+    with console.status(LOADING_MODEL):
         embedder = ctx.embedder
-    columns = (
-        TextColumn("[bold]embedding"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        _PapersPerSecond(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, disable=as_json) as bar:
-        task = bar.add_task("embed", total=None)
+    with papers_progress(disable=as_json) as bar:
+        task = bar.add_task("embedding", total=None)
         counts = embed_missing(
             ctx,
             embedder=embedder,

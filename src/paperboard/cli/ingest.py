@@ -17,9 +17,11 @@ from rich.text import Text
 from paperboard.adapters.sources.oai import OaiError
 from paperboard.cli.app import app
 from paperboard.cli.common import console, context, print_json, stdout
+from paperboard.cli.indexing import embed_option, index_after_ingest
 from paperboard.domain.paper import ImportCounts
 from paperboard.errors import SourceUnavailable, UserError
 from paperboard.services.harvest import HarvestProgress, harvest_arxiv_api, harvest_oai, index_one
+from paperboard.services.search import IndexCounts
 
 ingest_app = typer.Typer(help="Harvest papers from arXiv: the search API or OAI-PMH.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
@@ -45,6 +47,7 @@ def ingest_arxiv(
         None, "--max", min=1, help="Stop after this many papers, newest first. (default: all in the window)"
     ),
     restart: bool = typer.Option(False, "--restart", help="Start over instead of resuming an interrupted run."),
+    embed: bool = embed_option(),
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
 ) -> None:
     """Fetch papers submitted in a date window from the arXiv search API (3 s between calls).
@@ -59,7 +62,7 @@ def ingest_arxiv(
     label = f"arXiv API {', '.join(chosen)} {start}..{until}"
     with _harvesting(label) as on_page:
         counts = harvest_arxiv_api(ctx, chosen, start, until, max_results, on_page=on_page, restart=restart)
-    _report("arxiv-api", counts, as_json)
+    _report("arxiv-api", counts, index_after_ingest(ctx, embed, quiet=as_json), as_json)
 
 
 @ingest_app.command("oai")
@@ -71,6 +74,7 @@ def ingest_oai(
         MetadataPrefix.arXivRaw, "--prefix", help="Metadata format: arXivRaw has versions, arXiv has none."
     ),
     restart: bool = typer.Option(False, "--restart", help="Start over instead of resuming an interrupted run."),
+    embed: bool = embed_option(),
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
 ) -> None:
     """Harvest arXiv's OAI-PMH interface, following resumption tokens to the end.
@@ -89,22 +93,27 @@ def ingest_oai(
         if error.code != "badResumptionToken":
             raise
         raise UserError(f"{error}; the saved position of this harvest has expired, run it again with --restart") from None
-    _report("arxiv-oai", counts, as_json)
+    _report("arxiv-oai", counts, index_after_ingest(ctx, embed, quiet=as_json), as_json)
 
 
 @app.command("index")
 def index(
     arxiv_id: str = typer.Argument(..., help="An arXiv id or URL: 2401.01234, hep-th/9901001, https://arxiv.org/abs/…"),
+    embed: bool = embed_option(),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Fetch one paper from arXiv now and store its latest version."""
+    """Fetch one paper from arXiv now, store its latest version and bring the search indexes up to date."""
     ctx = context()
     with _offline_hint():
         indexed = index_one(ctx, arxiv_id)
     paper, counts = indexed.paper, indexed.counts
     outcome = "new" if counts.inserted else "updated" if counts.updated else "already up to date"
+    search_index = index_after_ingest(ctx, embed, quiet=as_json)
     if as_json:
-        print_json({"id": paper.id, "version": paper.version, "title": paper.title, "outcome": outcome, **counts.as_dict()})
+        print_json(
+            {"id": paper.id, "version": paper.version, "title": paper.title, "outcome": outcome, **counts.as_dict(),
+             "search_index": vars(search_index)}
+        )
         return
     version = f"v{paper.version}" if paper.version else ""
     stdout.print(Text(f"{paper.id}{version}: {paper.title} ({outcome})"))
@@ -157,9 +166,9 @@ def _harvesting(label: str) -> Iterator[Callable[[HarvestProgress], None]]:
         logger.removeHandler(handler)
 
 
-def _report(source: str, counts: ImportCounts, as_json: bool) -> None:
+def _report(source: str, counts: ImportCounts, search_index: IndexCounts, as_json: bool) -> None:
     if as_json:
-        print_json({"source": source, **counts.as_dict()})
+        print_json({"source": source, **counts.as_dict(), "search_index": vars(search_index)})
         return
     table = Table("read", "inserted", "updated", "unchanged", "skipped", title=f"{source} harvest")
     skipped = sum(counts.skipped.values())

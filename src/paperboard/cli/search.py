@@ -11,6 +11,7 @@ from rich.text import Text
 
 from paperboard.cli.app import app
 from paperboard.cli.common import console, context, print_json, stdout
+from paperboard.cli.indexing import index_after_ingest
 from paperboard.domain.fusion import METHODS, FusionParams
 from paperboard.services import evaluation
 from paperboard.services import search as search_service
@@ -84,17 +85,14 @@ def reindex(
     embed: bool = typer.Option(True, "--embed/--no-embed", help="Also embed papers that have no vector yet."),
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
 ) -> None:
-    """Bring the search indexes up to date after imports: keyword index, vectors. Resumable."""
+    """Bring the search indexes up to date: keyword index, vectors. Resumable.
+
+    Ingest commands do this as they finish; this catches up after a run with --no-embed or one that
+    was interrupted."""
     ctx = context()
-    with console.status("Updating the search indexes…"):
-        counts = search_service.index_papers(ctx, embed=embed)
+    counts = index_after_ingest(ctx, embed, quiet=as_json)
     if as_json:
         print_json(vars(counts))
-        return
-    stdout.print(
-        f"{counts.keyword_indexed:,} papers keyword-indexed, {counts.embedded:,} embedded, "
-        f"{counts.vectors_loaded:,} vectors loaded."
-    )
 
 
 @eval_app.command("beir")

@@ -23,6 +23,7 @@ from rich.text import Text
 from paperboard.adapters.sources.formats import FORMATS
 from paperboard.cli.app import app
 from paperboard.cli.common import console, context, print_json, stdout
+from paperboard.cli.indexing import embed_option, index_after_ingest
 from paperboard.errors import UserError
 from paperboard.services.imports import (
     DEFAULT_BATCH_SIZE,
@@ -51,6 +52,7 @@ def import_command(
     files: list[Path] = typer.Argument(..., help="Files to import, in order.", show_default=False),
     file_format: FileFormat = typer.Option(FileFormat.auto, "--format", help="Record format; auto detects it."),
     batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, "--batch-size", min=1, help="Records per transaction."),
+    embed: bool = embed_option(),
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON instead of a table."),
 ) -> None:
     ctx = context()
@@ -80,10 +82,11 @@ def import_command(
                 console.print(_table(error.completed))
             raise
     rejected = sum(r.rejected for r in reports)
-    if as_json:
-        print_json({"files": [r.as_dict() for r in reports], "rejected": rejected})
-    else:
+    if not as_json:
         stdout.print(_table(reports))
+    search_index = index_after_ingest(ctx, embed, quiet=as_json)
+    if as_json:
+        print_json({"files": [r.as_dict() for r in reports], "rejected": rejected, "search_index": vars(search_index)})
     for report in reports:
         for example in report.examples:
             _warn(f"skipped {example}")

@@ -21,6 +21,9 @@ STARS_STATE_KEY = "scheduler:github-stars"
 DIGEST_CHECK_SECONDS = 300
 # Confirmation mails normally leave right after the web request; the sweep catches what a crash left.
 CONFIRMATION_SWEEP_SECONDS = 60
+# One catch-up embeds at most this many papers (about a minute and a half on 2 cores), so the jobs
+# after it in the same loop wait no longer than that; a big backlog drains over several turns.
+CATCH_UP_EMBED_LIMIT = 2000
 
 
 def harvest_window(last_until: date | None, today: date, initial_days: int) -> tuple[date, date]:
@@ -52,6 +55,30 @@ def run_scheduled_harvest(ctx: AppContext, today: date | None = None) -> str:
         f"harvested {start}..{end} for {', '.join(settings.harvest_categories)}: "
         f"{counts.inserted} new, {counts.updated} updated, {counts.unchanged} unchanged"
     )
+
+
+class SearchIndexCatchUp:
+    """Keyword-index and embed whatever ingest left behind: papers fetched on demand by the site,
+    imports run with embedding deferred, runs that were killed. Says that the model is missing
+    once, not on every turn."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self._told_note: str | None = None
+
+    def __call__(self) -> str | None:
+        from paperboard.services.search import index_papers
+
+        counts = index_papers(self.ctx, embed_limit=CATCH_UP_EMBED_LIMIT)
+        parts = []
+        if counts.keyword_indexed:
+            parts.append(f"{counts.keyword_indexed:,} papers keyword-indexed")
+        if counts.embedded:
+            parts.append(f"{counts.embedded:,} embedded")
+        if counts.embedding_note and counts.embedding_note != self._told_note:
+            self._told_note = counts.embedding_note
+            parts.append(f"{counts.embedding_note}; words-only search until it is installed")
+        return "; ".join(parts) or None
 
 
 def scheduled_jobs(ctx: AppContext) -> list[Job]:
@@ -114,6 +141,8 @@ def _refresh_trending(ctx: AppContext) -> str:
 
     if settings.harvest_enabled:
         jobs.append(Job("harvest", settings.harvest_interval_minutes * 60, lambda: run_scheduled_harvest(ctx)))
+    # After the harvest in the list: on each start, what it fetched is indexed in the same pass.
+    jobs.append(Job("search-index", settings.index_interval_minutes * 60, SearchIndexCatchUp(ctx)))
     if settings.digest_enabled:
         jobs.append(Job("digests", DIGEST_CHECK_SECONDS, lambda: _run_digests(ctx)))
     jobs.append(Job("confirmations", CONFIRMATION_SWEEP_SECONDS, lambda: _send_confirmations(ctx)))

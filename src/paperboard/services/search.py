@@ -42,6 +42,8 @@ SEMANTIC_FLOOR = 0.25
 FILTER_CAP = 5_000
 OVERSAMPLING = 3
 EXACT = "exact"
+# Counting what a catch-up has to do scans every paper; a batch job may take its time.
+_CATCH_UP_SCAN_MS = 120_000
 SNIPPET_CHARS = 240
 
 
@@ -67,9 +69,12 @@ class SearchResults:
 
 @dataclass
 class IndexCounts:
-    keyword_indexed: int = 0
+    keyword_checked: int = 0  # new or modified papers looked at
+    keyword_indexed: int = 0  # of those, the ones whose indexed text changed
     embedded: int = 0
+    embed_seconds: float = 0.0
     vectors_loaded: int = 0
+    embedding_note: str | None = None  # why nothing was embedded, when the model is missing
 
 
 _vector_indexes: dict[tuple[str, str, str], VectorIndex] = {}
@@ -288,20 +293,31 @@ def similar_papers(ctx: AppContext, paper_id: str, k: int = 10) -> list[SearchHi
 
 
 # -- keeping indexes current ----------------------------------------------------------------------
+IndexProgress = Callable[[str, int, int], None]  # (stage: "keyword" or "embed", done, total)
+
+
 def index_papers(
     ctx: AppContext,
     *,
     embed: bool = True,
+    embed_limit: int | None = None,
     batch_size: int = 1000,
-    progress: Callable[[str, int], None] | None = None,
+    progress: IndexProgress | None = None,
 ) -> IndexCounts:
     """Catch up after imports and harvests: keyword-index every new or changed paper, embed what
-    has no current vector (``embed``), and load new vectors into this process's vector index.
+    has no current vector (``embed``; at most ``embed_limit`` papers), and load new vectors into
+    this process's vector index.
 
-    Idempotent and resumable: each batch is one transaction, and a rerun picks up what is left.
+    Keyword indexing always happens; embedding is skipped with ``counts.embedding_note`` saying why
+    when the model is not installed. Idempotent and resumable: each batch is one transaction, and
+    a rerun picks up what is left.
     """
     counts = IndexCounts()
     keywords = keyword_index(ctx.database)
+    with ctx.database.read(timeout_ms=_CATCH_UP_SCAN_MS) as connection:
+        total = keywords.count_stale(connection)
+    if progress:
+        progress("keyword", 0, total)
     after = ""
     while True:
         with ctx.database.write() as connection:
@@ -310,16 +326,25 @@ def index_papers(
                 break
             counts.keyword_indexed += keywords.index(connection, paper_store.get_papers(connection, stale))
         after = stale[-1]
+        counts.keyword_checked += len(stale)
         if progress:
-            progress("keyword", len(stale))
-    if embed:
-        from paperboard.services.embedding import embed_missing
+            progress("keyword", counts.keyword_checked, max(total, counts.keyword_checked))
+    if not embed:
+        return counts
+    from paperboard.services.embedding import embed_missing
 
-        counts.embedded = embed_missing(ctx, progress=(lambda done, total: progress("embed", done)) if progress else None).embedded
-        vectors = vector_index(ctx, ctx.embedder.model_id)
-        with ctx.database.read() as connection:
-            counts.vectors_loaded = vectors.sync(connection)
-        vectors.save()
+    try:
+        embedder = ctx.embedder
+    except UserError as error:  # the model is not installed: the keyword leg is still current
+        counts.embedding_note = f"papers not embedded: {error}"
+        return counts
+    report = (lambda done, total: progress("embed", done, total)) if progress else None
+    embedded = embed_missing(ctx, embedder=embedder, limit=embed_limit, progress=report)
+    counts.embedded, counts.embed_seconds = embedded.embedded, embedded.seconds
+    vectors = vector_index(ctx, embedder.model_id)
+    with ctx.database.read() as connection:
+        counts.vectors_loaded = vectors.sync(connection)
+    vectors.save()
     return counts
 
 

@@ -351,6 +351,13 @@ def _stale(query):
     )
 
 
+def _stale(query):
+    """``query`` over papers narrowed to those never indexed, or modified after their indexing."""
+    return query.outerjoin(search_documents, search_documents.c.paper_id == papers.c.id).where(
+        or_(search_documents.c.doc_id.is_(None), papers.c.modified_at > search_documents.c.indexed_at)
+    )
+
+
 def _phrase(terms: Sequence[str]) -> str:
     """An FTS5 phrase. Analyzed terms hold only letters and digits, so quoting cannot be escaped."""
     return '"' + " ".join(terms) + '"'

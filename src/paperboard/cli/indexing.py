@@ -1,0 +1,88 @@
+"""The search-index step every ingest command ends with: keyword index, then embeddings.
+
+``import``, ``ingest arxiv|oai`` and ``index`` store papers first (each batch its own
+transaction), then bring the search indexes up to date here, with a progress bar. Killing a run
+at any point leaves every committed batch whole; the next ingest (or ``paperboard embed``, or the
+scheduled catch-up of ``up`` and ``worker``) picks up whatever is still missing.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+from paperboard.cli.common import console
+from paperboard.errors import UserError
+from paperboard.services.context import AppContext
+from paperboard.services.search import IndexCounts, index_papers
+
+_STAGES = {"keyword": "keyword index", "embed": "embedding"}
+LOADING_MODEL = "Loading the embedding model (the first run builds it from the model package: ~20 s)…"
+
+
+def embed_option() -> bool | None:
+    return typer.Option(
+        None,
+        "--embed/--no-embed",
+        help="Embed new papers before finishing, or leave that to `paperboard embed` and the scheduled "
+        "catch-up (bulk imports). (default: PAPERBOARD_EMBED_ON_INGEST)",
+        show_default=False,
+    )
+
+
+class PapersPerSecond(ProgressColumn):
+    def render(self, task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:5.1f} papers/s" if speed else "   … papers/s", style="progress.data.speed")
+
+
+def papers_progress(*, disable: bool = False) -> Progress:
+    """Bars of papers done, papers/s and time; each task's description names its stage."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        PapersPerSecond(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=disable,
+    )
+
+
+def index_after_ingest(ctx: AppContext, embed: bool | None, *, quiet: bool = False) -> IndexCounts:
+    """Keyword-index and (unless deferred) embed what the ingest stored; notes go to stderr."""
+    embed = ctx.settings.embed_on_ingest if embed is None else embed
+    if embed:
+        with nullcontext() if quiet else console.status(LOADING_MODEL):
+            try:
+                ctx.embedder  # noqa: B018 - loaded before the bars, so they measure embedding alone
+            except UserError:
+                pass  # index_papers says why, in counts.embedding_note
+    with papers_progress(disable=quiet or not console.is_terminal) as bars:
+        tasks: dict[str, int] = {}
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bars.add_task(_STAGES[stage], total=total)
+            bars.update(tasks[stage], completed=done, total=total)
+
+        counts = index_papers(ctx, embed=embed, progress=on_progress)
+    if not quiet:
+        _summary(counts, embed)
+    return counts
+
+
+def _summary(counts: IndexCounts, embed: bool) -> None:
+    line = f"search index: {counts.keyword_indexed:,} papers keyword-indexed"
+    if counts.embedded:
+        rate = counts.embedded / counts.embed_seconds if counts.embed_seconds else 0.0
+        line += f", {counts.embedded:,} embedded ({rate:.1f} papers/s)"
+    console.print(Text(line), style="dim")
+    if counts.embedding_note:
+        console.print(Text(f"note: {counts.embedding_note}; search works by words until then."))
+    elif not embed:
+        console.print(Text("note: embedding deferred; run `paperboard embed` (or leave it to `paperboard up`)."))
+
