@@ -3,8 +3,10 @@ kind of failure placed where the caller can act on it."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import ipaddress
+import smtplib
 import ssl
 
 import pytest
@@ -77,6 +79,44 @@ def test_temporary_replies_are_temporary(sink):
             sender.send(_mail("later@example.org"))
         sender.send(_mail("later@example.org"))
     assert sink.recipients() == ["later@example.org"]
+
+
+class _NoPipelining(ScriptedHandler):
+    """A relay that does not offer PIPELINING: the sender must wait for each reply."""
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return responses
+
+
+def test_the_sink_offers_pipelining(sink):
+    with smtplib.SMTP("127.0.0.1", sink.port, timeout=10) as client:
+        client.ehlo()
+        assert client.has_extn("pipelining")
+
+
+def test_a_relay_without_pipelining_gets_one_command_at_a_time(tmp_path):
+    folder = MailFolder(tmp_path / "plain-sink")
+    handler = _NoPipelining(folder)
+    handler.refuse_rcpt["gone@example.org"] = "550 5.1.1 no such user"
+    server = Controller(handler, hostname="127.0.0.1", port=free_port())
+    server.start()
+    try:
+        with _sender(server.port) as sender:
+            sender.send(_mail("first@example.org"))
+            with pytest.raises(RecipientRefused, match="550"):
+                sender.send(_mail("gone@example.org"))
+            sender.send(_mail("second@example.org"))
+    finally:
+        server.stop()
+    assert [m["Delivered-To"] for m in folder.messages()] == ["first@example.org", "second@example.org"]
+    assert parts(folder.messages()[0])[0] == "Hello.\n.a line that starts with a dot\n"
+
+
+def test_a_refused_sender_address_is_a_settings_problem_and_sends_nothing(sink):
+    with _sender(sink.port) as sender, pytest.raises(MailConfigError, match="MAIL FROM"):
+        sender.send(dataclasses.replace(_mail(), sender="no-domain@"))
+    assert sink.recipients() == []
 
 
 def test_permanent_refusal_of_the_message_is_not_a_bounce(sink):

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
-from paperboard.adapters.mail.compose import MailTemplates, compose, sender_domain
+from paperboard.adapters.mail.compose import MailTemplates, compose, pack_lines, sender_domain
 from paperboard.adapters.mail.sender import OutgoingMail
 from paperboard.adapters.store import digests as store
 from paperboard.adapters.store import feed as feed_store
@@ -209,7 +209,8 @@ class DigestRenderer:
             text, html = self.templates.fragment(
                 "_digest_section", {"section": {"title": section.title, "entries": [self._entry(e) for e in section.entries]}}
             )
-            view = self._sections[key] = SectionView(text, html)
+            # Packed here once rather than in every mail that repeats it (compose packs the rest).
+            view = self._sections[key] = SectionView(text, Markup(pack_lines(html)))
         return view
 
     def _entry(self, entry: DigestEntry) -> EntryView:

@@ -12,7 +12,6 @@ commands rather than with ``sendmail`` so that every failure can be placed exact
 
 from __future__ import annotations
 
-import re
 import smtplib
 import ssl
 
@@ -25,7 +24,6 @@ from paperboard.adapters.mail.sender import (
     TemporaryMailError,
 )
 
-_LEADING_DOT = re.compile(rb"(?m)^\.")
 _SERVICE_CLOSING = 421
 
 
@@ -118,11 +116,26 @@ class SmtpSender:
         # Addresses were checked before they got here, so the commands are written directly
         # (smtplib's mail()/rcpt() parse each address again, a real cost at 100,000 mails).
         smtp.command_encoding = "utf-8" if mail.international else "ascii"
+        envelope = [("MAIL FROM", f"MAIL FROM:<{mail.sender}>{options}"), ("RCPT TO", f"RCPT TO:<{recipient}>"), ("DATA", "DATA")]
         try:
-            self._command(smtp.docmd("MAIL", f"FROM:<{mail.sender}>{options}"), "MAIL FROM", recipient)
-            self._command(smtp.docmd("RCPT", f"TO:<{recipient}>"), "RCPT TO", recipient)
-            self._command(smtp.docmd("DATA"), "DATA", recipient, expected=354)
-            smtp.send(_LEADING_DOT.sub(b"..", mail.data.rstrip(b"\r\n")) + b"\r\n.\r\n")
+            if smtp.has_extn("pipelining"):
+                # RFC 2920: the three commands in one write, then their replies in order: two round
+                # trips per mail instead of four. Each command still gets its own reply, so a
+                # refusal is placed exactly as without pipelining.
+                smtp.send("".join(f"{line}\r\n" for _, line in envelope))
+                replies = [smtp.getreply() for _ in envelope]
+            else:
+                replies = []
+                for stage, line in envelope:
+                    replies.append(smtp.docmd(line))
+                    if not _accepted(replies[-1], stage):
+                        break
+            for (stage, _), reply in zip(envelope, replies):
+                if not _accepted(reply, stage):
+                    if replies[-1][0] == 354 and stage != "DATA":
+                        self._drop()  # the relay now waits for a message that will not come: hang up
+                    self._command(reply, stage, recipient)
+            smtp.send(_dot_stuffed(mail.data) + b"\r\n.\r\n")
         except (smtplib.SMTPServerDisconnected, OSError) as error:
             self._drop()
             raise TemporaryMailError(f"connection to the SMTP relay lost before the message went out: {error}") from error
@@ -133,11 +146,10 @@ class SmtpSender:
             raise MailInDoubt(f"connection lost while the relay acknowledged the mail to {recipient}: {error}") from error
         self._command((code, reply), "end of DATA", recipient)
 
-    def _command(self, result: tuple[int, bytes], stage: str, recipient: str, expected: int | None = None) -> None:
-        code, reply = result
-        accepted = code == expected if expected is not None else 200 <= code < 300
-        if accepted:
+    def _command(self, result: tuple[int, bytes], stage: str, recipient: str) -> None:
+        if _accepted(result, stage):
             return
+        code, reply = result
         text = f"{stage} for {recipient}: {code} {_decode(reply)}"
         if code == _SERVICE_CLOSING:
             self._drop()
@@ -158,6 +170,20 @@ class SmtpSender:
                 self._smtp.rset()
         except (smtplib.SMTPException, OSError):
             self._drop()
+
+
+def _accepted(result: tuple[int, bytes], stage: str) -> bool:
+    code = result[0]
+    return code == 354 if stage == "DATA" else 200 <= code < 300
+
+
+def _dot_stuffed(data: bytes) -> bytes:
+    """The message without its last line break, every line that starts with "." given a second
+    one (RFC 5321 4.5.2) so that no line of it can end the DATA early."""
+    data = data.rstrip(b"\r\n")
+    if data.startswith(b"."):
+        data = b"." + data
+    return data.replace(b"\n.", b"\n..")
 
 
 def _reply(error: smtplib.SMTPResponseException) -> str:

@@ -35,7 +35,6 @@ SENDING, SENT, DEFERRED, FAILED, BOUNCED, EMPTY, IN_DOUBT = (
 )
 FINAL_STATES = (SENT, FAILED, BOUNCED, EMPTY, IN_DOUBT)
 _ID_CHUNK = 500  # stays below SQLite's bound-parameter limit
-_CLAIM_CHUNK = 100  # rows of six values per INSERT
 
 
 @dataclass(frozen=True)
@@ -203,11 +202,9 @@ def claim(
         .on_conflict_do_nothing(index_elements=["subscriber", "period_key"])
         .returning(digest_ledger.c.subscriber)
     )
-    won: set[str] = set()
-    for start in range(0, len(rows), _CLAIM_CHUNK):
-        chunk = rows[start : start + _CLAIM_CHUNK]
-        won.update(connection.execute(statement.values(chunk)).scalars())
-    return won
+    # One statement for every batch (its compiled form is cached), executed for many rows:
+    # SQLAlchemy's "insertmanyvalues" sends them as multi-row INSERTs and collects RETURNING.
+    return set(connection.execute(statement, rows).scalars())
 
 
 def deferred_due(connection: Connection, period_key: str, now: datetime, limit: int = 500) -> list[tuple[Subscriber, int]]:
