@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -119,14 +120,47 @@ def test_exact_titles_are_found(indexed):
         assert index.title_matches(connection, "!!!") == []
 
 
-def test_over_budget_queries_rank_the_newest_matches(indexed, monkeypatch):
+def test_over_budget_queries_score_candidates_as_the_engine_would(indexed, monkeypatch):
     database, index = indexed
+    exact = _search(database, index, "graph networks message")
+    assert exact.exact
     monkeypatch.setattr(keyword_module, "SCORING_BUDGET", 1)
-    if not database.is_sqlite:
-        from paperboard.adapters.search import keyword_pg
+    # Every word rare enough to take all its papers: the same ranking, still provably exact.
+    bounded = _search(database, index, "graph networks message")
+    assert bounded.exact
+    assert [p for p, _ in bounded.hits] == [p for p, _ in exact.hits]
+    assert [s for _, s in bounded.hits] == pytest.approx([s for _, s in exact.hits], rel=1e-9)
 
-        monkeypatch.setattr(keyword_pg, "SCORING_BUDGET", 1)
+
+def test_over_budget_queries_rank_the_newest_candidates(indexed, monkeypatch):
+    database, index = indexed
+    native = dict(_search(database, index, "graph networks").hits)
+    monkeypatch.setattr(keyword_module, "SCORING_BUDGET", 1)
+    monkeypatch.setattr(keyword_module, "RARE_BUDGET", 1)
+    monkeypatch.setattr(keyword_module, "NEWEST", 1)
     found = _search(database, index, "graph networks")
     assert not found.exact
-    # Newest paper holding all words first (only one is scored per pass), then the newest with any.
-    assert [p for p, _ in found.hits] == ["2603.00003", "2603.00004"]
+    # No word is rare: the newest paper with both words in its title (00001), the newest with both
+    # anywhere (00003), and, those being too few, the newest with either (00004), scored as the
+    # engine scores them.
+    assert {p for p, _ in found.hits} == {"2603.00001", "2603.00003", "2603.00004"}
+    assert [s for _, s in found.hits] == pytest.approx([native[p] for p, _ in found.hits], rel=1e-9)
+    assert [s for _, s in found.hits] == sorted((s for _, s in found.hits), reverse=True)
+    only_filtered = _search(database, index, "graph networks", paper_filter=PaperFilter(categories=("q-bio.BM",)))
+    assert [p for p, _ in only_filtered.hits] == ["2603.00004"]
+
+
+def test_statistics_follow_edits(indexed):
+    database, index = indexed
+    with database.read() as connection:
+        assert index._document_frequencies(connection, ["graph", "protein"]) == {"graph": 3, "protein": 1}
+        documents, average_length = index._corpus(connection)
+    assert documents == 4
+    edited = replace(PAPERS[3], abstract="Diffusion models fold proteins.", version=2)
+    with database.write() as connection:
+        upsert_papers(connection, [edited])
+        assert index.index(connection, [edited]) == 1
+    with database.read() as connection:
+        frequencies = index._document_frequencies(connection, ["graph", "protein", "appear"])
+        assert (frequencies["graph"], frequencies["protein"], frequencies.get("appear", 0)) == (2, 1, 0)
+        assert index._corpus(connection)[0] == 4 and index._corpus(connection)[1] < average_length

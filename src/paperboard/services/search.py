@@ -158,7 +158,8 @@ def _relevance(ctx, connection, query: Query, notes: list[str]):
     keyword_hits = keywords.search(connection, kq, paper_filter, CANDIDATES)
     if not keyword_hits.exact:
         notes.append(
-            "Your words are very common here, so keyword ranking looked at the newest papers holding them."
+            "Your words are very common here, so keyword ranking scored the papers holding the rarer ones "
+            "and the newest holding all of them."
         )
     semantic_hits = _semantic(ctx, connection, keywords, query, kq, paper_filter, notes)
     fused = fuse(keyword_hits.hits, semantic_hits, DEFAULT_FUSION)

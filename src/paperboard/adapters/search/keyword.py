@@ -8,36 +8,48 @@ site moved from SQLite to PostgreSQL ranks alike. SQLite runs FTS5's ``bm25()``;
 User text never reaches ``MATCH`` or ``tsquery`` as written: queries are built from analyzed terms
 (letters and digits only) that this module quotes itself.
 
-Bounded cost. BM25 must score every row that matches (FTS5: ~1.2 µs a row), and at a million papers
-a common word matches hundreds of thousands. When the matching rows would exceed
-``SCORING_BUDGET``, the leg scores instead the newest ``SCORING_BUDGET`` papers holding *all* the
-words, then (if that found too few) the newest holding *any*. Scores stay comparable because both
-passes score the same terms. Below the budget, the ranking is exact BM25.
+Bounded cost. BM25 must score every row that matches (FTS5: ~1.2 µs a row, and its ``bm25()``
+walks each term's whole doclist once more to count it), and at a million papers a common word
+matches hundreds of thousands. When the query's words match more than ``SCORING_BUDGET`` rows in
+all, the leg scores instead a bounded candidate set, without the engine's ranking: every paper
+holding one of the rarest words (as many words, rarest first, as hold at most ``RARE_BUDGET``
+rows together), and the ``NEWEST`` papers holding all the words in the title, then anywhere. The
+candidates get the very BM25 the engine would give them (``domain.bm25`` with document
+frequencies and corpus totals kept in ``search_term_stats`` / ``search_corpus_stats``), and their
+text is read back to count the words. A paper outside the candidates holds none of the rare
+words, so the common words' largest possible contribution bounds its score: when the last hit
+scores above that bound the ranking is exact (``KeywordHits.exact``); otherwise it is the best of
+the candidates. Below the budget, the ranking is exact BM25 by the engine itself.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Float, Integer, column, delete, func, insert, or_, select, text, update
+from sqlalchemy import (
+    Connection, Float, Integer, bindparam, column, delete, func, insert, or_, select, text, update,
+)
 
 from paperboard.adapters.search.filters import PaperFilter
 from paperboard.adapters.store.database import Database
 from paperboard.adapters.store.papers import utcnow
 from paperboard.adapters.store.schema import papers, search_documents
+from paperboard.domain import bm25
 from paperboard.domain.analysis import analyze, normalise_title
 from paperboard.domain.paper import Paper
 from paperboard.domain.query import Query
 
-K1 = 1.2
-B = 0.75
+K1, B = bm25.K1, bm25.B
 # Field weights (title, abstract, authors), chosen on SciFact's *train* queries (eval beir).
 TITLE_WEIGHT = 1.0
 ABSTRACT_WEIGHT = 1.0
 AUTHORS_WEIGHT = 1.0
-SCORING_BUDGET = 10_000
+SCORING_BUDGET = 10_000  # matching rows the engine ranks itself (exact BM25)
+RARE_BUDGET = 2_000  # above that: every paper holding the rarest words, up to this many rows...
+NEWEST = 1_000  # ...and this many of the newest holding all the words (title first, then anywhere)
 MAX_TERMS = 32  # a pasted abstract is searched by its first 32 distinct terms
 # Part of every text hash: changing the analyzer re-indexes everything on the next catch-up.
 ANALYZER_VERSION = "snowball-en-1"
@@ -90,6 +102,10 @@ class IndexedText:
     def length(self) -> int:
         return len(self.title) + len(self.abstract) + len(self.authors)
 
+    @property
+    def distinct_terms(self) -> set[str]:
+        return {*self.title, *self.abstract, *self.authors}
+
     @classmethod
     def of(cls, paper: Paper) -> "IndexedText":
         authors = " ; ".join(paper.authors)
@@ -109,7 +125,7 @@ class IndexedText:
 @dataclass
 class KeywordHits:
     hits: list[tuple[str, float]]  # (paper id, BM25 score) best first
-    exact: bool  # False: ranked within the newest SCORING_BUDGET matches (see module doc)
+    exact: bool  # False: the best of a bounded candidate set, which may miss some (see module doc)
 
 
 class KeywordIndex:
@@ -193,14 +209,38 @@ class KeywordIndex:
         present = tuple(term for term in query.terms if frequencies.get(term, 0) > 0)
         if not present:
             return KeywordHits([], True)
-        if sum(min(frequencies[t], SCORING_BUDGET) for t in present) <= SCORING_BUDGET:
-            return KeywordHits(self._rank(connection, query, present, "any", paper_filter, limit, bounded=False), True)
-        hits = self._rank(connection, query, present, "all", paper_filter, limit, bounded=True)
-        if len(hits) < limit:
-            seen = {paper_id for paper_id, _ in hits}
-            extra = self._rank(connection, query, present, "any", paper_filter, limit, bounded=True)
-            hits = sorted(hits + [h for h in extra if h[0] not in seen], key=lambda h: (-h[1], h[0]))[:limit]
-        return KeywordHits(hits, False)
+        if sum(frequencies[term] for term in present) <= SCORING_BUDGET:
+            return KeywordHits(self._rank(connection, query, present, paper_filter, limit), True)
+        return self._bounded(connection, query, present, frequencies, paper_filter, limit)
+
+    def _bounded(self, connection, query, present, frequencies, paper_filter, limit) -> KeywordHits:
+        """Rank a bounded candidate set: every paper holding one of the rarest words, and the newest
+        holding all of them (in the title, then anywhere); see the module doc."""
+        by_rarity = sorted(present, key=lambda term: (frequencies[term], term))
+        rare: list[str] = []
+        for term in by_rarity:
+            if sum(frequencies[t] for t in rare) + frequencies[term] > RARE_BUDGET:
+                break
+            rare.append(term)
+        candidates: set[int] = set()
+        if rare:
+            candidates.update(self._matches(connection, query, rare, "any", paper_filter, RARE_BUDGET))
+        for mode in ("title", "all"):
+            candidates.update(self._matches(connection, query, present, mode, paper_filter, NEWEST))
+        if len(candidates) < limit:
+            candidates.update(self._matches(connection, query, present, "any", paper_filter, NEWEST))
+        documents, average_length = self._corpus(connection)
+        idfs = {term: bm25.idf(documents, frequencies[term]) for term in present}
+        scored = [
+            (paper_id, bm25.score(counts, length, idfs, average_length))
+            for paper_id, length, counts in self._term_counts(connection, sorted(candidates), present)
+        ]
+        hits = sorted(scored, key=lambda hit: (-hit[1], hit[0]))[:limit]
+        # A paper outside the candidates holds none of the rare words, so the common ones bound its
+        # score: when the last hit beats that bound, no paper was missed.
+        common = by_rarity[len(rare):]
+        bound = bm25.upper_bound({term: idfs[term] for term in common})
+        return KeywordHits(hits, not common or (len(hits) == limit and hits[-1][1] >= bound))
 
     def satisfying(self, connection: Connection, query: KeywordQuery, paper_ids: Sequence[str]) -> set[str]:
         """Those of ``paper_ids`` that hold every phrase and author and no excluded word."""
@@ -215,11 +255,49 @@ class KeywordIndex:
         """Every paper meeting the query's phrases and authors (None: more than ``cap``)."""
         return self._all_matching(connection, self._required(query), cap)
 
-    # -- engine-specific ----------------------------------------------------------------------
+    # -- statistics (the same two tables on both engines, migrations 0006 and 0008) --------------
     def _document_frequencies(self, connection: Connection, terms: Sequence[str]) -> dict[str, int]:
+        rows = connection.execute(
+            text("SELECT term, df FROM search_term_stats WHERE term IN :terms").bindparams(
+                bindparam("terms", list(terms), expanding=True)
+            )
+        )
+        return dict(rows.all())
+
+    def _corpus(self, connection: Connection) -> tuple[int, float]:
+        documents, total_length = connection.execute(
+            text("SELECT documents, total_length FROM search_corpus_stats WHERE id = 1")
+        ).one()
+        return documents, (total_length / documents if documents else 1.0)
+
+    def _count(self, connection: Connection, documents: list[tuple[int, Sequence[str], int]], *, sign: int) -> None:
+        """Add (``sign`` 1) or take away (-1) these documents' (doc id, distinct terms, length)."""
+        frequencies: Counter[str] = Counter()
+        for _doc_id, terms, _length in documents:
+            frequencies.update(terms)
+        if frequencies:
+            self._upsert_frequencies(connection, {term: sign * n for term, n in frequencies.items()})
+        connection.execute(
+            text("UPDATE search_corpus_stats SET documents = documents + :n, total_length = total_length + :length "
+                 "WHERE id = 1"),
+            {"n": sign * len(documents), "length": sign * sum(length for _, _, length in documents)},
+        )
+
+    # -- engine-specific ----------------------------------------------------------------------
+    def _rank(self, connection, query, terms, paper_filter, limit) -> list[tuple[str, float]]:
+        """Every paper holding any of ``terms`` (and meeting the constraints), scored natively."""
         raise NotImplementedError
 
-    def _rank(self, connection, query, terms, mode, paper_filter, limit, *, bounded) -> list[tuple[str, float]]:
+    def _matches(self, connection, query, terms, mode, paper_filter, cap) -> list[int]:
+        """Doc ids, newest first (at most ``cap``), of papers holding ``terms``: ``any`` of them,
+        ``all`` of them, or all of them in the ``title``; constraints and filter applied."""
+        raise NotImplementedError
+
+    def _term_counts(self, connection, doc_ids, terms) -> Iterable[tuple[str, int, dict[str, float]]]:
+        """(paper id, analyzed length, weighted count of each of ``terms`` it holds) per doc id."""
+        raise NotImplementedError
+
+    def _upsert_frequencies(self, connection: Connection, changes: dict[str, int]) -> None:
         raise NotImplementedError
 
     def _add_terms(self, connection: Connection, documents: list[tuple[int, IndexedText]]) -> None:
@@ -244,39 +322,28 @@ class KeywordIndex:
 class SqliteKeywordIndex(KeywordIndex):
     """FTS5: the analyzed terms are the table's text; ``bm25()`` ranks with column weights."""
 
-    def _document_frequencies(self, connection, terms):
-        # Counting stops at the budget: that is all the plan needs to know, and it keeps a probe
-        # of a very common word at a few milliseconds (fts5vocab would walk its whole doclist).
-        # One statement for all terms: a round trip per term costs more than the probes themselves.
-        probes = ", ".join(
-            f"(SELECT count(*) FROM (SELECT 1 FROM search_fts WHERE search_fts MATCH :t{i} LIMIT :cap))"
-            for i in range(len(terms))
-        )
-        values = {f"t{i}": _phrase((term,)) for i, term in enumerate(terms)}
-        counts = connection.execute(text(f"SELECT {probes}"), {**values, "cap": SCORING_BUDGET + 1}).one()
-        return dict(zip(terms, counts))
-
-    def _rank(self, connection, query, terms, mode, paper_filter, limit, *, bounded):
+    def _expression(self, query: KeywordQuery, terms, mode: str) -> str:
         joiner = " OR " if mode == "any" else " AND "
         expression = "(" + joiner.join(_phrase((t,)) for t in terms) + ")"
+        if mode == "title":
+            expression = f"title : {expression}"
         if query.phrases or query.authors:
             expression = f"{expression} AND {self._required(query)}"
         if query.excluded:
             expression = f"({expression}) NOT {self._any_of(query.excluded)}"
-        inner = (
-            "SELECT rowid AS doc_id, bm25(search_fts, :title_weight, :abstract_weight, :authors_weight) AS score "
-            "FROM search_fts WHERE search_fts MATCH :match"
-        )
-        if bounded:
-            inner += " ORDER BY rowid DESC LIMIT :budget"
+        return expression
+
+    def _rank(self, connection, query, terms, paper_filter, limit):
         matched = (
-            text(inner)
+            text(
+                "SELECT rowid AS doc_id, bm25(search_fts, :title_weight, :abstract_weight, :authors_weight) AS score "
+                "FROM search_fts WHERE search_fts MATCH :match"
+            )
             .bindparams(
-                match=expression,
+                match=self._expression(query, terms, "any"),
                 title_weight=TITLE_WEIGHT,
                 abstract_weight=ABSTRACT_WEIGHT,
                 authors_weight=AUTHORS_WEIGHT,
-                **({"budget": SCORING_BUDGET} if bounded else {}),
             )
             .columns(column("doc_id", Integer), column("score", Float))
             .subquery("matched")
@@ -289,6 +356,51 @@ class SqliteKeywordIndex(KeywordIndex):
         ranked = ranked.order_by(matched.c.score, search_documents.c.paper_id).limit(limit)
         # FTS5 reports BM25 negated (smaller is better); hits carry the usual positive score.
         return [(paper_id, -score) for paper_id, score in connection.execute(ranked)]
+
+    def _matches(self, connection, query, terms, mode, paper_filter, cap):
+        # No bm25() here: FTS5 walks the doclists newest first and stops at the cap, scoring nothing.
+        expression = self._expression(query, terms, mode)
+        if not paper_filter.active:
+            rows = connection.execute(
+                text("SELECT rowid FROM search_fts WHERE search_fts MATCH :match ORDER BY rowid DESC LIMIT :cap"),
+                {"match": expression, "cap": cap},
+            )
+            return list(rows.scalars())
+        matched = (
+            text("SELECT rowid AS doc_id FROM search_fts WHERE search_fts MATCH :match")
+            .bindparams(match=expression)
+            .columns(column("doc_id", Integer))
+            .subquery("matched")
+        )
+        query_ = (
+            select(matched.c.doc_id)
+            .join_from(matched, search_documents, search_documents.c.doc_id == matched.c.doc_id)
+            .join(papers, papers.c.id == search_documents.c.paper_id)
+            .where(paper_filter.condition())
+            .order_by(matched.c.doc_id.desc())
+            .limit(cap)
+        )
+        return list(connection.execute(query_).scalars())
+
+    def _term_counts(self, connection, doc_ids, terms):
+        needles = [(term, f" {term} ") for term in terms]
+        for start in range(0, len(doc_ids), _CHUNK):
+            rows = connection.execute(
+                text(
+                    "SELECT d.paper_id, d.length, c.c0, c.c1, c.c2 FROM search_documents AS d "
+                    "JOIN search_fts_content AS c ON c.id = d.doc_id WHERE d.doc_id IN :ids"
+                ).bindparams(bindparam("ids", doc_ids[start : start + _CHUNK], expanding=True))
+            )
+            for paper_id, length, title, abstract, authors in rows:
+                # Terms are single-spaced; doubling the spaces lets " term " count repeats that touch.
+                fields = [f" {(value or '').replace(' ', '  ')} " for value in (title, abstract, authors)]
+                counts = {}
+                for term, needle in needles:
+                    tf = (TITLE_WEIGHT * fields[0].count(needle) + ABSTRACT_WEIGHT * fields[1].count(needle)
+                          + AUTHORS_WEIGHT * fields[2].count(needle))
+                    if tf:
+                        counts[term] = tf
+                yield paper_id, length, counts
 
     def _add_terms(self, connection, documents):
         connection.execute(
@@ -303,11 +415,30 @@ class SqliteKeywordIndex(KeywordIndex):
                 for doc_id, indexed in documents
             ],
         )
+        self._count(connection, [(doc_id, indexed.distinct_terms, indexed.length) for doc_id, indexed in documents],
+                    sign=1)
 
     def _remove_terms(self, connection, documents):
-        # Nothing to do before the documents go: the search_documents_delete trigger (migration
-        # 0006) removes their full-text rows, whoever deletes them.
-        return None
+        # The full-text rows themselves go with the documents (the search_documents_delete trigger,
+        # migration 0006); their terms leave the statistics here, read before they go.
+        lengths = dict(documents)
+        gone = []
+        for start in range(0, len(documents), _CHUNK):
+            rows = connection.execute(
+                text("SELECT id, c0, c1, c2 FROM search_fts_content WHERE id IN :ids").bindparams(
+                    bindparam("ids", [doc_id for doc_id, _ in documents[start : start + _CHUNK]], expanding=True)
+                )
+            )
+            for doc_id, *fields in rows:
+                gone.append((doc_id, set(" ".join(f or "" for f in fields).split()), lengths[doc_id]))
+        self._count(connection, gone, sign=-1)
+
+    def _upsert_frequencies(self, connection, changes):
+        connection.execute(
+            text("INSERT INTO search_term_stats (term, df) VALUES (:term, :df) "
+                 "ON CONFLICT (term) DO UPDATE SET df = df + excluded.df"),
+            [{"term": term, "df": n} for term, n in changes.items()],
+        )
 
     def _required(self, query):
         parts = [_phrase(phrase) for phrase in query.phrases]
@@ -342,13 +473,6 @@ class SqliteKeywordIndex(KeywordIndex):
             {"match": expression, "cap": cap + 1},
         ).scalars().all()
         return None if len(rows) > cap else list(rows)
-
-
-def _stale(query):
-    """``query`` over papers narrowed to those never indexed, or modified after their indexing."""
-    return query.outerjoin(search_documents, search_documents.c.paper_id == papers.c.id).where(
-        or_(search_documents.c.doc_id.is_(None), papers.c.modified_at > search_documents.c.indexed_at)
-    )
 
 
 def _stale(query):

@@ -10,10 +10,7 @@ papers match but adds no score of its own here (FTS5 also scores them as extra p
 
 from __future__ import annotations
 
-import math
-from collections import Counter
-
-from sqlalchemy import Float, String, bindparam, column, select, text
+from sqlalchemy import Float, Integer, String, bindparam, column, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from paperboard.adapters.search.keyword import (
@@ -21,11 +18,11 @@ from paperboard.adapters.search.keyword import (
     AUTHORS_WEIGHT,
     B,
     K1,
-    SCORING_BUDGET,
     TITLE_WEIGHT,
     KeywordIndex,
 )
 from paperboard.adapters.store.schema import papers, search_documents
+from paperboard.domain import bm25
 
 # tsvector keeps positions 1..16383 and at most 256 per lexeme; term frequency saturates long
 # before either matters.
@@ -35,32 +32,23 @@ _LABELS = (("title", "A"), ("abstract", "B"), ("authors", "C"))
 
 
 class PostgresKeywordIndex(KeywordIndex):
-    def _document_frequencies(self, connection, terms):
-        rows = connection.execute(
-            text("SELECT term, df FROM search_term_stats WHERE term = ANY(:terms)"), {"terms": list(terms)}
-        )
-        return dict(rows.all())
-
-    def _corpus(self, connection) -> tuple[int, float]:
-        documents, total_length = connection.execute(
-            text("SELECT documents, total_length FROM search_corpus_stats WHERE id = 1")
-        ).one()
-        return documents, (total_length / documents if documents else 1.0)
-
-    def _rank(self, connection, query, terms, mode, paper_filter, limit, *, bounded):
-        documents, average_length = self._corpus(connection)
-        frequencies = self._document_frequencies(connection, terms)
-        idfs = [_idf(documents, frequencies.get(term, 0)) for term in terms]
+    def _expression(self, query, terms, mode: str) -> str:
         joiner = " | " if mode == "any" else " & "
-        expression = "(" + joiner.join(_lexeme(t) for t in terms) + ")"
+        label = ":A" if mode == "title" else ""
+        expression = "(" + joiner.join(_lexeme(t) + label for t in terms) + ")"
         if query.phrases or query.authors:
             expression = f"{expression} & {self._required(query)}"
         if query.excluded:
             expression = f"{expression} & !{self._any_of(query.excluded)}"
-        order = " ORDER BY t.doc_id DESC LIMIT :budget" if bounded else ""
+        return expression
+
+    def _rank(self, connection, query, terms, paper_filter, limit):
+        documents, average_length = self._corpus(connection)
+        frequencies = self._document_frequencies(connection, terms)
+        idfs = [bm25.idf(documents, frequencies.get(term, 0)) for term in terms]
         scored = text(
             "WITH matched AS (SELECT t.doc_id, t.terms FROM search_terms_pg AS t "
-            f"WHERE t.terms @@ CAST(:expression AS tsquery){order}), "
+            "WHERE t.terms @@ CAST(:expression AS tsquery)), "
             "weights AS (SELECT * FROM unnest(CAST(:terms AS text[]), CAST(:idfs AS float8[])) AS w(term, idf)) "
             "SELECT m.doc_id, sum(w.idf * f.tf * (:k1 + 1) / (f.tf + :k1 * (1 - :b + :b * d.length / :avgdl))) AS score "
             "FROM matched AS m JOIN search_documents AS d ON d.doc_id = m.doc_id "
@@ -71,14 +59,13 @@ class PostgresKeywordIndex(KeywordIndex):
         ).bindparams(
             bindparam("terms", list(terms), type_=ARRAY(String)),
             bindparam("idfs", idfs, type_=ARRAY(Float)),
-            expression=expression,
+            expression=self._expression(query, terms, "any"),
             k1=K1,
             b=B,
             avgdl=average_length,
             title_weight=TITLE_WEIGHT,
             abstract_weight=ABSTRACT_WEIGHT,
             authors_weight=AUTHORS_WEIGHT,
-            **({"budget": SCORING_BUDGET} if bounded else {}),
         )
         matched = scored.columns(column("doc_id"), column("score", Float)).subquery("scored")
         ranked = select(search_documents.c.paper_id, matched.c.score).join_from(
@@ -89,8 +76,42 @@ class PostgresKeywordIndex(KeywordIndex):
         ranked = ranked.order_by(matched.c.score.desc(), search_documents.c.paper_id).limit(limit)
         return [(paper_id, float(score)) for paper_id, score in connection.execute(ranked)]
 
+    def _matches(self, connection, query, terms, mode, paper_filter, cap):
+        matched = (
+            text("SELECT t.doc_id FROM search_terms_pg AS t WHERE t.terms @@ CAST(:expression AS tsquery)")
+            .bindparams(expression=self._expression(query, terms, mode))
+            .columns(column("doc_id", Integer))
+            .subquery("matched")
+        )
+        query_ = select(matched.c.doc_id)
+        if paper_filter.active:
+            query_ = (
+                query_.join_from(matched, search_documents, search_documents.c.doc_id == matched.c.doc_id)
+                .join(papers, papers.c.id == search_documents.c.paper_id)
+                .where(paper_filter.condition())
+            )
+        return list(connection.execute(query_.order_by(matched.c.doc_id.desc()).limit(cap)).scalars())
+
+    def _term_counts(self, connection, doc_ids, terms):
+        # Only the query's lexemes are unnested from each candidate's tsvector; a paper holding
+        # none of them would not be a candidate.
+        rows = connection.execute(
+            text(
+                "SELECT d.doc_id, d.paper_id, d.length, u.lexeme, array_to_string(u.weights, '') "
+                "FROM search_documents AS d JOIN search_terms_pg AS t ON t.doc_id = d.doc_id "
+                "CROSS JOIN LATERAL unnest(t.terms) AS u "
+                "WHERE d.doc_id = ANY(:ids) AND u.lexeme = ANY(CAST(:terms AS text[]))"
+            ).bindparams(bindparam("ids", list(doc_ids), type_=ARRAY(Integer)),
+                         bindparam("terms", list(terms), type_=ARRAY(String)))
+        )
+        found: dict[int, tuple[str, int, dict[str, float]]] = {}
+        for doc_id, paper_id, length, lexeme, labels in rows:
+            tf = (TITLE_WEIGHT * labels.count("A") + ABSTRACT_WEIGHT * labels.count("B")
+                  + AUTHORS_WEIGHT * (len(labels) - labels.count("A") - labels.count("B")))
+            found.setdefault(doc_id, (paper_id, length, {}))[2][lexeme] = tf
+        return found.values()
+
     def _add_terms(self, connection, documents):
-        frequencies: Counter[str] = Counter()
         rows = []
         for doc_id, indexed in documents:
             positions: dict[str, list[str]] = {}
@@ -102,44 +123,32 @@ class PostgresKeywordIndex(KeywordIndex):
                         slots.append(f"{min(position, _MAX_POSITION)}{label}")
                     position += 1
                 position += 1  # a gap between fields, so no phrase runs across two of them
-            frequencies.update(positions.keys())
             literal = " ".join(f"{_lexeme(term)}:{','.join(slots)}" for term, slots in positions.items())
             rows.append({"doc_id": doc_id, "terms": literal})
         if rows:
             connection.execute(
                 text("INSERT INTO search_terms_pg (doc_id, terms) VALUES (:doc_id, CAST(:terms AS tsvector))"), rows
             )
-        self._count(connection, frequencies, sign=1)
-        connection.execute(
-            text("UPDATE search_corpus_stats SET documents = documents + :n, total_length = total_length + :length "
-                 "WHERE id = 1"),
-            {"n": len(documents), "length": sum(indexed.length for _, indexed in documents)},
-        )
+        self._count(connection, [(doc_id, indexed.distinct_terms, indexed.length) for doc_id, indexed in documents],
+                    sign=1)
 
     def _remove_terms(self, connection, documents):
-        doc_ids = [doc_id for doc_id, _length in documents]
+        lengths = dict(documents)
         rows = connection.execute(
-            text("SELECT u.lexeme, count(*) FROM search_terms_pg AS t, unnest(t.terms) AS u "
-                 "WHERE t.doc_id = ANY(:ids) GROUP BY u.lexeme"),
-            {"ids": doc_ids},
+            text("SELECT doc_id, tsvector_to_array(terms) FROM search_terms_pg WHERE doc_id = ANY(:ids)"),
+            {"ids": list(lengths)},
         )
-        self._count(connection, Counter(dict(rows.all())), sign=-1)
-        connection.execute(
-            text("UPDATE search_corpus_stats SET documents = documents - :n, total_length = total_length - :length "
-                 "WHERE id = 1"),
-            {"n": len(documents), "length": sum(length for _doc_id, length in documents)},
-        )
+        self._count(connection, [(doc_id, terms, lengths[doc_id]) for doc_id, terms in rows], sign=-1)
 
-    def _count(self, connection, frequencies: Counter, *, sign: int) -> None:
-        if not frequencies:
-            return
+    def _upsert_frequencies(self, connection, changes):
+        terms = sorted(changes)
         connection.execute(
             text(
                 "INSERT INTO search_term_stats (term, df) SELECT * FROM unnest(CAST(:terms AS text[]), "
                 "CAST(:counts AS integer[])) ON CONFLICT (term) DO UPDATE "
                 "SET df = search_term_stats.df + EXCLUDED.df"
             ),
-            {"terms": sorted(frequencies), "counts": [sign * frequencies[t] for t in sorted(frequencies)]},
+            {"terms": terms, "counts": [changes[t] for t in terms]},
         )
 
     def _required(self, query):
@@ -165,12 +174,6 @@ class PostgresKeywordIndex(KeywordIndex):
             {"expression": expression, "cap": cap + 1},
         ).scalars().all()
         return None if len(rows) > cap else list(rows)
-
-
-def _idf(documents: int, frequency: int) -> float:
-    """FTS5's IDF: log((N - n + 0.5) / (n + 0.5)), floored at 1e-6 for words in most documents."""
-    value = math.log((documents - frequency + 0.5) / (frequency + 0.5)) if documents else 0.0
-    return value if value > 0 else 1e-6
 
 
 def _lexeme(term: str) -> str:

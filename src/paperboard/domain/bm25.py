@@ -1,0 +1,37 @@
+"""BM25 as FTS5's ``bm25()`` computes it, for scoring a bounded candidate set outside the engine.
+
+Both keyword engines rank small matches natively (FTS5's C code, PostgreSQL's SQL) and large ones
+by scoring a candidate set here, with the same constants and IDF, so a paper gets the same score
+whichever path or engine ranked it. The term frequency is column-weighted: the sum over fields of
+the field's weight times the term's count in it; ``length`` is the document's analyzed length.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+K1 = 1.2
+B = 0.75
+
+
+def idf(documents: int, frequency: int) -> float:
+    """FTS5's IDF: log((N - n + 0.5) / (n + 0.5)), floored at 1e-6 for words in most documents."""
+    value = math.log((documents - frequency + 0.5) / (frequency + 0.5)) if documents else 0.0
+    return value if value > 0 else 1e-6
+
+
+def score(frequencies: Mapping[str, float], length: int, idfs: Mapping[str, float], average_length: float) -> float:
+    """One document's BM25 for the query terms in ``idfs``; ``frequencies`` are its weighted counts."""
+    norm = K1 * (1 - B + B * length / (average_length or 1.0))
+    total = 0.0
+    for term, weight in idfs.items():
+        tf = frequencies.get(term, 0.0)
+        if tf:
+            total += weight * tf * (K1 + 1) / (tf + norm)
+    return total
+
+
+def upper_bound(idfs: Mapping[str, float]) -> float:
+    """The most these terms can add to any document's score (each term's saturation tends to K1 + 1)."""
+    return sum(weight * (K1 + 1) for weight in idfs.values())
