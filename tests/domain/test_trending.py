@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from paperboard.domain.trending import TrendingCandidate, TrendingParams, rank, score_candidate
+from paperboard.domain.trending import (
+    TrendingCandidate,
+    TrendingParams,
+    rank,
+    score_as_json,
+    score_candidate,
+    score_from_json,
+)
 
 AS_OF = datetime(2026, 4, 13, 12, 0)
 
@@ -92,3 +100,24 @@ def test_more_upvotes_never_rank_lower_and_time_never_raises_a_score(upvotes, mo
         _candidate(upvotes=upvotes, featured_on=date(2026, 4, 1)), as_of + timedelta(hours=later), params
     )
     assert still is None or still.score <= base.score
+
+
+def test_members_upvotes_are_a_signal_of_their_own_with_their_own_weight():
+    params = TrendingParams(weights={"upvotes": 3.0, "imported_upvotes": 1.0})
+    candidate = TrendingCandidate("a", date(2026, 4, 13), {"upvotes": 8, "imported_upvotes": 20})
+    score = score_candidate(candidate, datetime(2026, 4, 13), params)
+    assert [(t.signal, t.contribution) for t in score.terms] == [("upvotes", 24), ("imported_upvotes", 20)]
+    assert score.explain().startswith("8 upvotes × 3 + 20 imported upvotes, × 1.00 for being featured less than a day ago")
+
+
+def test_a_stored_score_reads_back_the_same_and_explains_the_same():
+    params = TrendingParams(half_life_days=4, weights={"upvotes": 2.5, "github_stars": 5.0})
+    candidate = TrendingCandidate("a", date(2026, 4, 11), {"upvotes": 3, "github_stars": 340}, {"github_stars": "in 7 days"})
+    score = score_candidate(candidate, AS_OF, params)
+    stored = json.loads(json.dumps(score_as_json(score)))  # as the JSON column keeps it
+    again = score_from_json("a", date(2026, 4, 11), stored)
+    assert again == score and again.score == pytest.approx(score.score)
+    assert "log(1 + 340 GitHub stars gained in 7 days) = 5.83 × 5" in again.explain()
+    assert "(half-life 4 days)" in again.explain()
+    with pytest.raises(ValueError, match="unreadable"):
+        score_from_json("a", date(2026, 4, 11), {"terms": [{"signal": "upvotes"}]})

@@ -10,15 +10,17 @@ featured, for the trending section) after the day of the previous period they re
 and including this period's day; never more than ``MAX_WINDOW_DAYS`` back. A first digest covers
 the nominal window: since the previous weekday (daily) or the previous seven days (weekly).
 
-Sections, in this order: trending, one per category, one per saved search. A paper appears
-once, in the first section that has it; empty sections are left out.
+Sections, in this order: trending, one per category, one per saved search, and for a subscriber
+linked to an account "recommended for you" (papers similar to those the member upvoted or
+collected, ``rank_recommendations``). A paper appears once, in the first section that has it;
+empty sections are left out.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -211,7 +213,7 @@ class DigestEntry:
 
 @dataclass(frozen=True)
 class DigestSection:
-    kind: str  # "trending", "category" or "search"
+    kind: str  # "trending", "category", "search" or "recommended"
     title: str
     entries: tuple[DigestEntry, ...]
 
@@ -241,6 +243,7 @@ def select_digest(
     by_search: Mapping[str, Sequence[Candidate]],
     per_section: int,
     summaries: Mapping[str, str] | None = None,
+    recommended: Sequence[Candidate] = (),
 ) -> Digest:
     """Assemble the sections from candidates already ranked best first.
 
@@ -271,7 +274,30 @@ def select_digest(
         add("category", f"New in {category}", by_category.get(category, ()))
     for search in topics.searches:
         add("search", f"Matching “{search}”", by_search.get(search, ()))
+    add("recommended", "Recommended for you", recommended)
     return Digest(period, window, tuple(sections))
+
+
+def rank_recommendations(
+    similar_by_seed: Mapping[str, Sequence[tuple[str, float]]], exclude: Collection[str] = ()
+) -> list[str]:
+    """Paper ids similar to a member's papers (the seeds), best first.
+
+    ``similar_by_seed`` maps each seed to (paper id, similarity) pairs. A paper counts by its
+    highest similarity to any seed (one close match says more than several loose ones); a tie goes
+    to the paper close to more seeds, then to the id. Seeds themselves and ``exclude`` (papers
+    the member already has) are left out.
+    """
+    skip = set(exclude) | set(similar_by_seed)
+    best: dict[str, float] = {}
+    seeds_near: dict[str, int] = {}
+    for pairs in similar_by_seed.values():
+        for paper_id, similarity in pairs:
+            if paper_id in skip:
+                continue
+            best[paper_id] = max(best.get(paper_id, similarity), similarity)
+            seeds_near[paper_id] = seeds_near.get(paper_id, 0) + 1
+    return sorted(best, key=lambda paper_id: (-best[paper_id], -seeds_near[paper_id], paper_id))
 
 
 # -- one-line summaries -------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time as day_time, timedelta
 from urllib.parse import quote
 
 from markupsafe import Markup
@@ -19,6 +18,7 @@ from paperboard.adapters.mail.compose import MailTemplates, compose, pack_lines,
 from paperboard.adapters.mail.sender import OutgoingMail
 from paperboard.adapters.store import digests as store
 from paperboard.adapters.store import feed as feed_store
+from paperboard.adapters.store import interests
 from paperboard.adapters.store.papers import get_papers
 from paperboard.domain.digest import (
     Candidate,
@@ -30,18 +30,24 @@ from paperboard.domain.digest import (
     content_window,
     digest_message_id,
     one_line_summary,
+    rank_recommendations,
     select_digest,
     topics_from_json,
 )
-from paperboard.domain.paper import Paper
-from paperboard.domain.trending import TrendingCandidate, TrendingParams, rank
+from paperboard.domain.paper import DailyFeature, Paper
+from paperboard.domain.trending import IMPORTED_UPVOTES, UPVOTES, TrendingScore
 from paperboard.errors import UserError
 from paperboard.services.context import AppContext
 from paperboard.services.subscriptions import MANAGE, UNSUBSCRIBE, link, list_unsubscribe
+from paperboard.services.trending import scores_for_window
 
 log = logging.getLogger("paperboard.digest")
 
 CANDIDATES_PER_SECTION = 4  # × papers per section: room for papers already shown in an earlier section
+# "Recommended for you": the member's most recent papers (upvoted or collected) are the seeds, and
+# each seed's nearest papers are looked through for ones new in the window.
+RECOMMENDATION_SEEDS = 20
+NEIGHBOURS_PER_SEED = 50
 _AUTHORS_SHOWN = 6
 
 SearchPapers = Callable[[AppContext, str, ContentWindow, int], list[Paper]]
@@ -67,6 +73,7 @@ class DigestBuilder:
         self._trending: dict[ContentWindow, list[Candidate]] = {}
         self._categories: dict[tuple[str, ContentWindow], list[Candidate]] = {}
         self._searches: dict[tuple[str, ContentWindow], list[Candidate]] = {}
+        self._neighbours: dict[str, list[tuple[Paper, float]]] = {}  # seed → nearest papers, for every member
         self.summaries: dict[str, str] = {}
 
     def digest_for(self, subscriber: store.Subscriber) -> Digest:
@@ -81,6 +88,7 @@ class DigestBuilder:
             by_search={s: self._cached(self._searches, (s, window), lambda s=s: self._load_search(s, window)) for s in topics.searches},
             per_section=self.per_section,
             summaries=self.summaries,
+            recommended=self._load_recommended(subscriber.user_id, window) if subscriber.user_id else (),
         )
 
     def _cached(self, cache: dict, key, load: Callable[[], list[Candidate]]) -> list[Candidate]:
@@ -97,17 +105,48 @@ class DigestBuilder:
         return self.per_section * CANDIDATES_PER_SECTION
 
     def _load_trending(self, window: ContentWindow) -> list[Candidate]:
-        """Papers featured inside the window, ranked by the site's trending score at its end."""
-        as_of = datetime.combine(window.until + timedelta(days=1), day_time.min)
+        """Papers featured inside the window in the site's trending order (``services.trending``)."""
+        ranked = scores_for_window(self.ctx, window.since, window.until, self._limit)
         with self.ctx.database.read() as connection:
-            features = feed_store.features_between(connection, window.since, window.until)
-            ranked = rank(
-                (TrendingCandidate(f.paper_id, f.featured_on, {"imported_upvotes": f.upvotes}) for f in features),
-                as_of,
-                TrendingParams(window_days=max(1, (window.until - window.since).days + 1)),
-            )[: self._limit]
-            upvotes = {f.paper_id: f.upvotes for f in features}
+            features = feed_store.features_of(connection, [s.paper_id for s in ranked])
+            upvotes = {s.paper_id: _shown_upvotes(s, features.get(s.paper_id)) for s in ranked}
             return self._candidates(connection, [s.paper_id for s in ranked], upvotes)
+
+    def _load_recommended(self, user_id: str, window: ContentWindow) -> list[Candidate]:
+        """Papers new in the window that are similar to what the member upvoted or collected."""
+        if not user_id.isdigit():
+            return []
+        with self.ctx.database.read() as connection:
+            seeds = interests.member_paper_ids(connection, int(user_id), RECOMMENDATION_SEEDS)
+        if not seeds:
+            return []
+        try:
+            neighbours = {seed: self._nearest(seed) for seed in seeds}
+        except Exception:  # one broken section must not stop every subscriber's digest
+            log.exception("similar papers failed; recommendations are left out of this digest")
+            return []
+        new_in_window = {
+            seed: [(paper.id, score) for paper, score in pairs if paper.announced in window]
+            for seed, pairs in neighbours.items()
+        }
+        ranked = rank_recommendations(new_in_window)[: self._limit]
+        papers = {paper.id: paper for pairs in neighbours.values() for paper, _ in pairs}
+        with self.ctx.database.read() as connection:
+            features = feed_store.features_of(connection, ranked)
+            stars = store.stars_by_url(connection, [u for i in ranked for u in papers[i].code_urls[:1]])
+        candidates = [
+            Candidate(papers[i], features[i].upvotes if i in features else 0, _stars(papers[i], stars)) for i in ranked
+        ]
+        for candidate in candidates:
+            self.summaries.setdefault(candidate.paper.id, one_line_summary(candidate.paper.abstract))
+        return candidates
+
+    def _nearest(self, seed: str) -> list[tuple[Paper, float]]:
+        if seed not in self._neighbours:
+            from paperboard.services.search import similar_papers
+
+            self._neighbours[seed] = [(hit.paper, hit.score) for hit in similar_papers(self.ctx, seed, NEIGHBOURS_PER_SEED)]
+        return self._neighbours[seed]
 
     def _load_category(self, category: str, window: ContentWindow) -> list[Candidate]:
         with self.ctx.database.read() as connection:
@@ -137,6 +176,13 @@ class DigestBuilder:
         papers = {p.id: p for p in get_papers(connection, paper_ids)}
         stars = store.stars_by_url(connection, [u for p in papers.values() for u in p.code_urls[:1]])
         return [Candidate(papers[i], upvotes.get(i, 0), _stars(papers[i], stars)) for i in paper_ids if i in papers]
+
+
+def _shown_upvotes(score: TrendingScore, feature: DailyFeature | None) -> int:
+    """Members' and imported upvotes together, as the score's terms counted them."""
+    counted = {term.signal: term.value for term in score.terms}
+    imported = counted.get(IMPORTED_UPVOTES, feature.upvotes if feature else 0)
+    return int(counted.get(UPVOTES, 0) + imported)
 
 
 def _stars(paper: Paper, stars: dict[str, int]) -> int | None:

@@ -46,13 +46,14 @@ class Subscriber:
     bouncing: bool
     last_digest_period: str | None
     confirmation_requested_at: datetime | None = None
+    user_id: str | None = None  # the member's account, when the address is linked to one
 
 
 def _subscriber(row) -> Subscriber:
     m = row._mapping
     return Subscriber(
         m["email"], m["status"], m["frequency"], m["topics"] or {}, bool(m["bouncing"]), m["last_digest_period"],
-        m["confirmation_requested_at"],
+        m["confirmation_requested_at"], m["user_id"],
     )
 
 
