@@ -81,33 +81,6 @@ class SearchIndexCatchUp:
         return "; ".join(parts) or None
 
 
-def scheduled_jobs(ctx: AppContext) -> list[Job]:
-    settings = ctx.settings
-    jobs: list[Job] = []
-class SearchIndexCatchUp:
-    """Keyword-index and embed whatever ingest left behind: papers fetched on demand by the site,
-    imports run with embedding deferred, runs that were killed. Says that the model is missing
-    once, not on every turn."""
-
-    def __init__(self, ctx: AppContext) -> None:
-        self.ctx = ctx
-        self._told_note: str | None = None
-
-    def __call__(self) -> str | None:
-        from paperboard.services.search import index_papers
-
-        counts = index_papers(self.ctx, embed_limit=CATCH_UP_EMBED_LIMIT)
-        parts = []
-        if counts.keyword_indexed:
-            parts.append(f"{counts.keyword_indexed:,} papers keyword-indexed")
-        if counts.embedded:
-            parts.append(f"{counts.embedded:,} embedded")
-        if counts.embedding_note and counts.embedding_note != self._told_note:
-            self._told_note = counts.embedding_note
-            parts.append(f"{counts.embedding_note}; words-only search until it is installed")
-        return "; ".join(parts) or None
-
-
 def run_scheduled_stars(ctx: AppContext, *, now: datetime | None = None, client=None) -> str | None:
     """Refresh the due star counts, unless GitHub's rate limit is still spent from an earlier run.
 
@@ -139,13 +112,11 @@ def _refresh_trending(ctx: AppContext) -> str:
     return refresh_trending(ctx).summary()
 
 
+def scheduled_jobs(ctx: AppContext) -> list[Job]:
+    settings = ctx.settings
+    jobs: list[Job] = []
     if settings.harvest_enabled:
         jobs.append(Job("harvest", settings.harvest_interval_minutes * 60, lambda: run_scheduled_harvest(ctx)))
-    # After the harvest in the list: on each start, what it fetched is indexed in the same pass.
-    jobs.append(Job("search-index", settings.index_interval_minutes * 60, SearchIndexCatchUp(ctx)))
-    if settings.digest_enabled:
-        jobs.append(Job("digests", DIGEST_CHECK_SECONDS, lambda: _run_digests(ctx)))
-    jobs.append(Job("confirmations", CONFIRMATION_SWEEP_SECONDS, lambda: _send_confirmations(ctx)))
     # After the harvest in the list: on each start, what it fetched is indexed in the same pass.
     jobs.append(Job("search-index", settings.index_interval_minutes * 60, SearchIndexCatchUp(ctx)))
     # Stars, then trending, then digests: on each start the scores use fresh counts and the
@@ -153,6 +124,9 @@ def _refresh_trending(ctx: AppContext) -> str:
     if settings.stars_refresh_enabled:
         jobs.append(Job("stars", settings.stars_refresh_interval_minutes * 60, lambda: run_scheduled_stars(ctx)))
     jobs.append(Job("trending", settings.trending_interval_minutes * 60, lambda: _refresh_trending(ctx)))
+    if settings.digest_enabled:
+        jobs.append(Job("digests", DIGEST_CHECK_SECONDS, lambda: _run_digests(ctx)))
+    jobs.append(Job("confirmations", CONFIRMATION_SWEEP_SECONDS, lambda: _send_confirmations(ctx)))
     return jobs
 
 
