@@ -49,8 +49,9 @@ def _feed_response(request: Request, fmt: str, title: str, page_path: str, subti
             entry.updated(when)
             newest = max(newest or when, when)
         abstract = paper.abstract
-        if item.trending is not None:
-            abstract = f"Why trending: {item.trending.explain()}\n\n{abstract}"
+        trending = getattr(item, "trending", None)  # collection and search feeds carry no score
+        if trending is not None:
+            abstract = f"Why trending: {trending.explain()}\n\n{abstract}"
         if fmt == "rss":
             entry.title(paper.title.replace("<", "&lt;").replace(">", "&gt;"))
             entry.description(html.escape(f"{short_authors(paper.authors)}. {abstract}" if paper.authors else abstract))
