@@ -100,7 +100,7 @@ def paper_json(paper: Paper, feature: DailyFeature | None, stars: int | None = N
         "authors": [{"name": name, "hidden": False} for name in paper.authors],
         "publishedAt": hf_time(paper.published or paper.announced),
         "submittedOnDailyAt": hf_time(feature.featured_on) if feature else None,
-        "submittedOnDailyBy": _user(feature.submitter) if feature else None,
+        "submittedOnDailyBy": _user(feature.credited) if feature else None,
         "upvotes": feature.upvotes if feature else 0,
         "numComments": 0,
         "projectPage": paper.project_url,

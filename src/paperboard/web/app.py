@@ -15,7 +15,8 @@ from fastapi.staticfiles import StaticFiles
 from paperboard import __version__
 from paperboard.services import feed
 from paperboard.services.context import AppContext, default_context
-from paperboard.web import accounts, api, feeds, ops, pages, subscriptions
+from paperboard.web import accounts, api, claims, collections, feeds, moderation, ops, pages, profiles, submissions, subscriptions
+from paperboard.web.apidocs import install_api_docs
 from paperboard.web.auth import SessionCookies, current_member
 from paperboard.web.cache import CacheMiddleware, PageCache
 from paperboard.web.errors import install_error_handlers
@@ -40,6 +41,9 @@ def create_app(ctx: AppContext) -> FastAPI:
         # Prometheus metrics (/metrics) are the observability of record; FastAPI's OpenTelemetry
         # hooks would cost a provider lookup on every request for nothing.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        # /docs and /redoc come from web/apidocs.py: the same pages with their assets served here.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.ctx = ctx
     app.state.base_url = ctx.settings.resolved_base_url
@@ -54,6 +58,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.state.cache = PageCache(lambda: feed.data_version(ctx), check_seconds=ctx.settings.web_cache_seconds)
     app.state.indexer = OnDemandIndexer(ctx, timeout_seconds=ctx.settings.on_demand_timeout_seconds)
 
+    install_api_docs(app)  # mounts /static/api-docs, so before /static
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(ops.router)
     app.include_router(api.router)
@@ -61,6 +66,9 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(feeds.router)
     app.include_router(subscriptions.router)
     app.include_router(accounts.router)
+    # /papers/submit before the pages' /papers/{id} catch-all.
+    for community in (submissions, collections, claims, moderation, profiles):
+        app.include_router(community.router)
     app.include_router(pages.router)
     install_error_handlers(app)
 

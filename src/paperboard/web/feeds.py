@@ -27,7 +27,7 @@ FEED_SIZE = 50
 _MEDIA = {"rss": "application/rss+xml; charset=utf-8", "atom": "application/atom+xml; charset=utf-8"}
 
 
-def _feed_response(request: Request, fmt: str, title: str, page_path: str, subtitle: str, items) -> Response:
+def feed_response(request: Request, fmt: str, title: str, page_path: str, subtitle: str, items) -> Response:
     base = request.app.state.base_url
     generator = FeedGenerator()
     generator.id(base + page_path)
@@ -93,13 +93,13 @@ async def papers_feed(
     has_code: bool = Query(False),
     sort: str = Query("relevance", max_length=16),
 ):
-    fmt = _format(fmt)
+    fmt = feed_format(fmt)
     ctx = request.app.state.ctx
     if q is not None and q.strip():
         filters = searching.Filters.parse(category, date_from, date_until, has_code, sort)
         results = await run_in_threadpool(searching.run, ctx, q, filters, page=1, per_page=FEED_SIZE)
         page_path = query_url("/papers", {"q": q.strip(), **filters.as_params()})
-        return _feed_response(
+        return feed_response(
             request, fmt, f"paperboard search: {q.strip()}", page_path, f"Papers matching “{q.strip()}”.",
             [hit.item for hit in results.hits],
         )
@@ -107,21 +107,21 @@ async def papers_feed(
     result = await run_in_threadpool(feed.daily, ctx, period, limit=FEED_SIZE)
     label = result.period.label if result.period else "the latest day"
     page_path = query_url("/papers", {"date": date, "week": week, "month": month})
-    return _feed_response(
+    return feed_response(
         request, fmt, f"paperboard daily papers: {label}", page_path, result.notice or f"Papers featured on {label}.", result.items
     )
 
 
 @router.get("/papers/trending/feed.{fmt}", summary="Feed of the trending papers")
 async def trending_feed(request: Request, fmt: str):
-    fmt = _format(fmt)
+    fmt = feed_format(fmt)
     result = await run_in_threadpool(trending_service.trending, request.app.state.ctx, limit=FEED_SIZE)
-    return _feed_response(
+    return feed_response(
         request, fmt, "paperboard trending papers", "/papers/trending", result.notice or "Papers the community is upvoting now.", result.items
     )
 
 
-def _format(fmt: str) -> str:
+def feed_format(fmt: str) -> str:
     if fmt not in _MEDIA:
         raise UserError(f"feeds come as .rss or .atom, not .{fmt[:20]}")
     return fmt

@@ -12,7 +12,7 @@ from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperboard.errors import UserError
 from paperboard.services import feed, subscriptions
 from paperboard.services import trending as trending_service
-from paperboard.web import searching
+from paperboard.web import paper_panel, searching
 from paperboard.web.errors import error_response
 from paperboard.web.rendering import CACHE_HEADER, page, paper_markdown, paper_path, query_url
 
@@ -232,6 +232,7 @@ async def paper(request: Request, arxiv_id: str):
         response.headers["x-content-type-options"] = "nosniff"
         return response
     similar = await run_in_threadpool(searching.similar, ctx, paper_id)
+    community = await run_in_threadpool(paper_panel.for_paper, ctx, getattr(request.state, "member", None), item.paper)
     response = page(
         request,
         "paper.html",
@@ -242,6 +243,7 @@ async def paper(request: Request, arxiv_id: str):
         item=item,
         paper=item.paper,
         similar=similar,
+        **community,
     )
     response.headers["vary"] = "Accept"
     return response
