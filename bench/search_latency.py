@@ -22,19 +22,23 @@ import resource
 import statistics
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import insert
 
-from paperboard.adapters.search.keyword import keyword_index
+from paperboard.adapters.search.embedder import available_cpus
+from paperboard.adapters.search.filters import PaperFilter
+from paperboard.adapters.search.keyword import IndexedText, KeywordQuery, keyword_index
 from paperboard.adapters.store.database import Database
 from paperboard.adapters.store.migrate import upgrade
 from paperboard.adapters.store.papers import get_papers, utcnow
 from paperboard.adapters.store.schema import paper_categories, papers
 from paperboard.services.context import AppContext, default_context
-from paperboard.services.search import search, vector_index
+from paperboard.domain.query import parse_query
+from paperboard.services.search import CANDIDATES, search, vector_index
 from paperboard.settings import Settings
 
 LISTINGS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "arxiv-listings-2026-03-to-05"
@@ -149,6 +153,8 @@ def bench_sample(args) -> None:
     print(f"{len(vectors):,} vectors ({'HNSW' if vectors.approximate else 'exact'}); model {ctx.embedder.model_id}")
     pin(args)
     print(json.dumps(measure(ctx, texts), indent=1))
+    if args.legs:
+        print(json.dumps(measure_legs(ctx, texts[20:]), indent=1))
     print("RSS now / peak (MB): %.0f / %.0f" % rss_mb())
 
 
@@ -166,15 +172,7 @@ def bench_synthetic(args) -> None:
     build_papers(database, records, args.papers, args.seed)
     timings["papers_s"] = time.perf_counter() - started
     started = time.perf_counter()
-    keywords = keyword_index(database)
-    after = ""
-    while True:
-        with database.write() as connection:
-            stale = keywords.stale_ids(connection, 5000, after)
-            if not stale:
-                break
-            keywords.index(connection, get_papers(connection, stale))
-        after = stale[-1]
+    build_keyword_index(database, args.build_workers)
     timings["keyword_index_s"] = time.perf_counter() - started
     print(f"papers {timings['papers_s']:.0f} s, keyword index {timings['keyword_index_s']:.0f} s", flush=True)
     vectors = vector_index(ctx, ctx.embedder.model_id)
@@ -186,9 +184,67 @@ def bench_synthetic(args) -> None:
     texts = queries(records, args.queries + 20)
     pin(args)
     result = measure(ctx, texts)
+    if args.legs:
+        result["legs"] = measure_legs(ctx, texts[20:])
     now, peak = rss_mb()
     print(json.dumps({"papers": args.papers, **timings, **result, "rss_mb": round(now), "peak_rss_mb": round(peak),
                       "database_mb": round((directory / "bench.db").stat().st_size / 2**20)}, indent=1))
+
+
+def build_keyword_index(database: Database, workers: int) -> None:
+    """The real catch-up (``KeywordIndex.index_texts`` per batch), the analysis spread over processes."""
+    keywords = keyword_index(database)
+    pool = ProcessPoolExecutor(workers) if workers > 1 else None
+    after = ""
+    try:
+        while True:
+            with database.read() as connection:
+                stale = keywords.stale_ids(connection, 5000, after)
+                batch = get_papers(connection, stale)
+            if not stale:
+                break
+            texts = list(pool.map(IndexedText.of, batch, chunksize=250)) if pool else [IndexedText.of(p) for p in batch]
+            with database.write() as connection:
+                keywords.index_texts(connection, texts)
+            after = stale[-1]
+    finally:
+        if pool:
+            pool.shutdown()
+
+
+def measure_legs(ctx: AppContext, texts: list[str]) -> dict:
+    """Each leg of the same queries alone (keyword BM25, query embedding, vector search), and the
+    slowest whole searches with their keyword time: which leg and which queries make the tail."""
+    keywords = keyword_index(ctx.database)
+    vectors = vector_index(ctx, ctx.embedder.model_id)
+    legs: dict[str, list[float]] = {"keyword_ms": [], "embed_ms": [], "vector_ms": [], "search_ms": []}
+    bounded = exact_bounded = 0
+    slowest = []
+    for text_ in texts:
+        query = parse_query(text_)
+        with ctx.database.read() as connection:
+            started = time.perf_counter()
+            found = keywords.search(connection, KeywordQuery.of(query), PaperFilter.of(query), CANDIDATES)
+            legs["keyword_ms"].append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        vector = ctx.embedder.embed_query(query.free_text or text_)
+        legs["embed_ms"].append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        vectors.search(vector, CANDIDATES)
+        legs["vector_ms"].append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        search(ctx, text_)
+        legs["search_ms"].append((time.perf_counter() - started) * 1000)
+        slowest.append((legs["search_ms"][-1], legs["keyword_ms"][-1], text_))
+        if not found.exact:
+            bounded += 1
+    report = {}
+    for name, values in legs.items():
+        values = sorted(values)
+        report[name] = {"p50": round(statistics.median(values), 1), "p99": round(values[int(0.99 * (len(values) - 1))], 1)}
+    report["keyword_not_exact"] = bounded
+    report["slowest"] = [f"{total:.0f} ms (keyword {kw:.0f} ms): {text_}" for total, kw, text_ in sorted(slowest)[-6:]]
+    return report
 
 
 def build_papers(database: Database, records: list[dict], count: int, seed: int) -> None:
@@ -211,7 +267,7 @@ def build_papers(database: Database, records: list[dict], count: int, seed: int)
         size = min(10_000, count - first)
         lengths_t = rng.choice(title_lengths, size)
         lengths_a = rng.choice(abstract_lengths, size)
-        drawn = vocabulary[rng.choice(len(vocabulary), int(lengths_t.sum() + lengths_a.sum()), p=weights)]
+        drawn = vocabulary[rng.choice(len(vocabulary), int(lengths_t.sum() + lengths_a.sum()), p=weights)].tolist()
         rows, category_rows, offset = [], [], 0
         for i in range(size):
             title = " ".join(drawn[offset : offset + lengths_t[i]])
@@ -260,6 +316,9 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=0, help="Pin the queries to this many cores (0: leave).")
     parser.add_argument("--onnx-dir", help="Embed queries with model.onnx + tokenizer.json from this folder.")
     parser.add_argument("--model-id", default="all-MiniLM-L6-v2/onnx-int8-pc@1")
+    parser.add_argument("--legs", action="store_true", help="Also time each leg alone and list the slowest queries.")
+    parser.add_argument("--build-workers", type=int, default=available_cpus(),
+                        help="Processes analyzing text for the keyword index build (the writes stay in one).")
     args = parser.parse_args()
     (bench_sample if args.corpus == "sample" else bench_synthetic)(args)
 

@@ -134,7 +134,11 @@ class KeywordIndex:
     # -- writing ------------------------------------------------------------------------------
     def index(self, connection: Connection, batch: Sequence[Paper]) -> int:
         """Index (or re-index) ``batch`` inside the caller's transaction; return how many changed."""
-        texts = {paper.id: IndexedText.of(paper) for paper in batch}
+        return self.index_texts(connection, [IndexedText.of(paper) for paper in batch])
+
+    def index_texts(self, connection: Connection, analyzed: Sequence["IndexedText"]) -> int:
+        """``index`` for papers already analyzed (``IndexedText.of`` may run in other processes)."""
+        texts = {indexed.paper_id: indexed for indexed in analyzed}
         known = self._documents(connection, list(texts))
         now = utcnow()
         fresh_ids = [paper_id for paper_id in texts if paper_id not in known]
