@@ -17,7 +17,6 @@ from paperboard.services import feed
 from paperboard.services.context import AppContext, default_context
 from paperboard.web import accounts, api, claims, collections, feeds, moderation, ops, pages, profiles, submissions, subscriptions
 from paperboard.web.apidocs import install_api_docs
-from paperboard.web.apidocs import install_api_docs
 from paperboard.web.auth import SessionCookies, current_member
 from paperboard.web.cache import CacheMiddleware, PageCache
 from paperboard.web.errors import install_error_handlers
@@ -59,7 +58,6 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.state.cache = PageCache(lambda: feed.data_version(ctx), check_seconds=ctx.settings.web_cache_seconds)
     app.state.indexer = OnDemandIndexer(ctx, timeout_seconds=ctx.settings.on_demand_timeout_seconds)
 
-    install_api_docs(app)  # mounts /static/api-docs, so before /static
     install_api_docs(app)  # mounts /static/api-docs, so before /static
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(ops.router)
