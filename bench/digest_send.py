@@ -1,6 +1,9 @@
 """Digest delivery at scale: render and deliver one daily digest to N synthetic subscribers.
 
-    python bench/digest_send.py [--subscribers 100000] [--workers 1] [--keep]
+    python bench/digest_send.py [--subscribers 100000] [--workers 1] [--keep] [--sample FILE]
+
+"2 cores" means everything on them, sender, sink and database: ``taskset -c 0,1 python
+bench/digest_send.py ...`` (children inherit the affinity; the report says how many CPUs it had).
 
 Setup (not timed): a fresh SQLite database gets the papers of the listings sample's first half of
 April 2026 (../shared/eval/arxiv-listings-2026-03-to-05/papers-2026-04-a.jsonl.gz, 3,387 papers),
@@ -45,12 +48,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="digest send processes run at once")
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (database and received mail)")
+    parser.add_argument("--sample", type=Path, default=SAMPLE, help="the listings file of papers (default: %(default)s)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="paperboard-bench-digest-"))
     try:
         env = _environment(work)
         started = time.perf_counter()
-        _prepare(work, args.subscribers, args.seed)
+        _prepare(work, args.subscribers, args.seed, args.sample)
         print(f"setup: {args.subscribers:,} subscribers, sample papers, features ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
         sink = subprocess.Popen(
             [sys.executable, "-m", "paperboard", "mail-sink", "--quiet", "--port", env["PAPERBOARD_SMTP_PORT"], "--folder", str(work / "sink")],
@@ -82,9 +86,13 @@ def main() -> None:
         print(f"mails in the sink  {len(files):,} to {len(recipients):,} distinct recipients, most to one: {max(recipients.values(), default=0)}")
         print(f"send wall time     {seconds:.1f} s = {sent / seconds:,.0f} mails/s")
         print(f"peak RSS           sender {max(u.ru_maxrss for u in usages) / 1024:.0f} MiB (each), sink {sink_usage.ru_maxrss / 1024:.0f} MiB")
-        print(f"CPU                senders {sum(u.ru_utime + u.ru_stime for u in usages):.0f} s, sink {sink_usage.ru_utime + sink_usage.ru_stime:.0f} s")
+        sender_cpu = sum(u.ru_utime + u.ru_stime for u in usages)
+        sink_cpu = sink_usage.ru_utime + sink_usage.ru_stime
+        print(f"CPU                senders {sender_cpu:.0f} s ({1000 * sender_cpu / max(1, sent):.2f} ms a mail), "
+              f"sink {sink_cpu:.0f} s ({1000 * sink_cpu / max(1, sent):.2f} ms a mail)")
         print(f"mail size          {mail_bytes / max(1, len(files)) / 1024:.1f} KiB on average")
-        print(f"machine            {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
+        print(f"machine            {len(os.sched_getaffinity(0))} of {os.cpu_count()} CPUs for the bench, "
+              f"load average {os.getloadavg()[0]:.1f} at the end")
     finally:
         if args.keep:
             print(f"kept {work}", file=sys.stderr)
@@ -109,7 +117,7 @@ def _environment(work: Path) -> dict[str, str]:
     return env
 
 
-def _prepare(work: Path, subscribers: int, seed: int) -> None:
+def _prepare(work: Path, subscribers: int, seed: int, sample: Path = SAMPLE) -> None:
     from sqlalchemy import insert, select
 
     from paperboard.adapters.store import features as feature_store
@@ -121,7 +129,7 @@ def _prepare(work: Path, subscribers: int, seed: int) -> None:
 
     ctx = AppContext(Settings(home=work / "home"))
     ctx.migrate()
-    import_files(ctx, [SAMPLE])
+    import_files(ctx, [sample])
     rng = random.Random(seed)
     with ctx.database.read() as connection:
         on_day = connection.execute(select(papers.c.id).where(papers.c.announced == DAY).order_by(papers.c.id)).scalars().all()
