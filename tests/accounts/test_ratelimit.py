@@ -63,3 +63,16 @@ def test_prune_drops_ended_windows_only(ctx):
     ratelimit.check(ctx, "vote", "42", now=NOW)
     assert ratelimit.prune(ctx, now=NOW) == "1 ended rate-limit windows dropped"
     assert ratelimit.prune(ctx, now=NOW) is None
+
+
+def test_the_account_sweep_job_drops_old_counters_and_tokens(ctx):
+    from paperboard.services import account_mail, accounts
+    from paperboard.services.jobs import scheduled_jobs
+
+    (sweep,) = [job for job in scheduled_jobs(ctx) if job.name == "account-sweep"]
+    user = accounts.create_user(ctx, email="ada@example.org", username="ada", password="a long enough password",
+                                now=NOW - timedelta(days=30))
+    account_mail.resend_verification(ctx, user.id, now=NOW - timedelta(days=30))
+    ratelimit.check(ctx, "vote", "42", now=NOW - timedelta(days=40))
+    assert sweep.run() == "2 ended rate-limit windows dropped; 1 expired account mail tokens dropped"
+    assert sweep.run() is None

@@ -7,7 +7,7 @@ from fastapi.responses import PlainTextResponse, Response
 
 from paperboard.adapters.store import users as user_store
 from paperboard.services import accounts, ratelimit
-from paperboard.web.auth import COOKIE, Member, api_member, require_member, require_role
+from paperboard.web.auth import COOKIE, Member, api_member, require_member, require_role, require_verified
 from tests.accounts.conftest import csrf, make_member
 
 
@@ -21,6 +21,10 @@ def _add_probe_routes(app: FastAPI) -> None:
     @app.get("/probe/moderators", response_class=PlainTextResponse)
     async def moderators(member: Member = Depends(require_role("moderator"))):
         return "moderation"
+
+    @app.get("/probe/verified", response_class=PlainTextResponse)
+    async def verified(member: Member = Depends(require_verified)):
+        return "verified"
 
     @app.post("/api/probe/write")
     async def write(request_member: Member = Depends(api_member)):
@@ -84,6 +88,11 @@ def test_pages_redirect_to_login_and_roles_answer_403(client, site_ctx):
     assert client.get("/probe/moderators").text == "moderation"
     _login(client, make_member(site_ctx, "root1", role="admin"))
     assert client.get("/probe/moderators").status_code == 200
+    assert client.get("/probe/verified").text == "verified"
+    unverified = accounts.create_user(site_ctx, email="new@example.org", username="newbie", password="a long enough password")
+    _login(client, unverified)
+    answer = client.get("/probe/verified")
+    assert answer.status_code == 403 and "Verify your email address first" in answer.text
 
 
 def test_bearer_writes_need_no_csrf_but_cookie_writes_do(client, site_ctx):

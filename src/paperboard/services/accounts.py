@@ -7,6 +7,7 @@ verification, password reset) live in :mod:`paperboard.services.account_mail`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -28,6 +29,7 @@ from paperboard.domain.accounts import (
 )
 from paperboard.domain.email_address import InvalidEmail, normalise_email
 from paperboard.errors import UserError
+from paperboard.services import ratelimit
 from paperboard.services.context import AppContext
 
 _hasher = PasswordHasher()
@@ -106,6 +108,11 @@ def create_user(
         return store.get_user(connection, user_id)
 
 
+def get_member(ctx: AppContext, user_id: int) -> UserRow | None:
+    with ctx.database.read() as connection:
+        return store.get_user(connection, user_id)
+
+
 def session_user(ctx: AppContext, user_id: int, session_version: int) -> UserRow | None:
     """The member a session cookie names, if the session is still current."""
     with ctx.database.read() as connection:
@@ -113,6 +120,115 @@ def session_user(ctx: AppContext, user_id: int, session_version: int) -> UserRow
     if user is None or user.session_version != session_version:
         return None
     return user
+
+
+# -- logging in and out, passwords --------------------------------------------------------------
+WRONG_LOGIN = "Wrong email, username or password."
+
+
+def log_in(ctx: AppContext, identifier: str, password: str, *, ip: str, now: datetime | None = None) -> UserRow:
+    """The member whose login and password these are, or AccountError; counted by two limiters.
+
+    The message is the same for an unknown login and a wrong password, and both cost one argon2
+    check, so the form does not tell anyone which logins exist.
+    """
+    identifier = (identifier or "").strip().lower()[:320]
+    ratelimit.check(ctx, "login_ip", ip)
+    ratelimit.check(ctx, "login_account", identifier)
+    with ctx.database.read() as connection:
+        user = store.find_for_login(connection, identifier) if identifier else None
+    if user is None:
+        password_matches(_DUMMY_HASH, password or "")
+        raise AccountError(WRONG_LOGIN)
+    if not password_matches(user.password_hash, password or ""):
+        raise AccountError(WRONG_LOGIN)
+    with ctx.database.write() as connection:
+        if _hasher.check_needs_rehash(user.password_hash):
+            store.update_password_hash(connection, user.id, user.password_hash, hash_password(password))
+        store.record_login(connection, user.id, now or now_utc())
+        return store.get_user(connection, user.id)
+
+
+def _own_password(ctx: AppContext, user_id: int, password: str) -> UserRow:
+    """The member, once ``password`` is theirs (re-entry before a sensitive change)."""
+    with ctx.database.read() as connection:
+        user = store.get_user(connection, user_id)
+    if user is None:
+        raise AccountError("This account no longer exists.")
+    ratelimit.check(ctx, "login_account", user.email)
+    if not password_matches(user.password_hash, password or ""):
+        raise AccountError("That is not your current password.")
+    return user
+
+
+def change_password(ctx: AppContext, user_id: int, current: str, new: str) -> UserRow:
+    """Set a new password; every other session ends. The member with its new session version."""
+    user = _own_password(ctx, user_id, current)
+    rule(check_password, new, email=user.email, username=user.username)
+    new_hash = hash_password(new)
+    with ctx.database.write() as connection:
+        store.set_password(connection, user.id, new_hash)
+        return store.get_user(connection, user.id)
+
+
+def log_out_everywhere(ctx: AppContext, user_id: int) -> None:
+    with ctx.database.write() as connection:
+        store.bump_session_version(connection, user_id)
+
+
+def delete_account(ctx: AppContext, user_id: int, password: str) -> str:
+    """Delete the member and every personal datum (see ``store.users.delete_user``); their username."""
+    user = _own_password(ctx, user_id, password)
+    with ctx.database.write() as connection:
+        store.delete_user(connection, user.id)
+    return user.username
+
+
+# -- roles (the CLI) ----------------------------------------------------------------------------
+def _available_username(connection, email: str) -> str:
+    """A free username made from the address's local part (``ada.l+x@…`` → ``ada-l-x``, then ``ada-l-x2`` …)."""
+    base = re.sub(r"[^a-z0-9]+", "-", email.split("@")[0].lower()).strip("-")[:30] or "member"
+    base = base if len(base) >= 3 else f"{base}-member"
+    for suffix in ["", *range(2, 10_000)]:
+        candidate = f"{base}{suffix}"
+        try:
+            normalise_username(candidate)
+        except AccountRuleError:
+            continue
+        if store.find_by_username(connection, candidate) is None:
+            return candidate
+    raise AccountError("No free username could be made from this address; pass --username.")
+
+
+def create_admin(ctx: AppContext, email: str, *, password: str | None, username: str | None = None) -> tuple[UserRow, bool]:
+    """Make ``email`` an admin: the existing account is promoted (its password untouched), or a new,
+    verified account is created. Idempotent. The member and whether it was created."""
+    email = checked_email(email)
+    with ctx.database.write() as connection:
+        existing = store.find_by_email(connection, email)
+        if existing is not None:
+            store.set_role(connection, existing.id, Role.ADMIN.label)
+            return store.get_user(connection, existing.id), False
+        username = username or _available_username(connection, email)
+    if password is None:
+        raise AccountError(f"There is no account for {email} yet: a password is needed to create one.")
+    return create_user(ctx, email=email, username=username, password=password, role="admin", verified=True), True
+
+
+def set_role(ctx: AppContext, email: str, role: str) -> UserRow:
+    email = checked_email(email)
+    role = rule(Role.parse, role).label
+    with ctx.database.write() as connection:
+        user = store.find_by_email(connection, email)
+        if user is None:
+            raise AccountError(f"There is no account for {email}.")
+        store.set_role(connection, user.id, role)
+        return store.get_user(connection, user.id)
+
+
+def list_members(ctx: AppContext) -> list[UserRow]:
+    with ctx.database.read() as connection:
+        return store.list_users(connection)
 
 
 # -- personal API tokens ------------------------------------------------------------------------
@@ -133,6 +249,7 @@ def user_for_api_token(ctx: AppContext, token: str, *, now: datetime | None = No
 
 def create_api_token(ctx: AppContext, user_id: int, name: str, *, now: datetime | None = None) -> NewApiToken:
     name = rule(clean_token_name, name)
+    ratelimit.check(ctx, "api_token", str(user_id))
     secret = new_api_token()
     with ctx.database.write() as connection:
         token_id = store.add_api_token(

@@ -21,6 +21,8 @@ STARS_STATE_KEY = "scheduler:github-stars"
 DIGEST_CHECK_SECONDS = 300
 # Confirmation mails normally leave right after the web request; the sweep catches what a crash left.
 CONFIRMATION_SWEEP_SECONDS = 60
+# Ended rate-limit windows and long-expired mail tokens are dropped hourly; nothing waits on it.
+ACCOUNT_SWEEP_SECONDS = 3600
 # One catch-up embeds at most this many papers (about a minute and a half on 2 cores), so the jobs
 # after it in the same loop wait no longer than that; a big backlog drains over several turns.
 CATCH_UP_EMBED_LIMIT = 2000
@@ -127,7 +129,15 @@ def scheduled_jobs(ctx: AppContext) -> list[Job]:
     if settings.digest_enabled:
         jobs.append(Job("digests", DIGEST_CHECK_SECONDS, lambda: _run_digests(ctx)))
     jobs.append(Job("confirmations", CONFIRMATION_SWEEP_SECONDS, lambda: _send_confirmations(ctx)))
+    jobs.append(Job("account-sweep", ACCOUNT_SWEEP_SECONDS, lambda: _sweep_accounts(ctx)))
     return jobs
+
+
+def _sweep_accounts(ctx: AppContext) -> str | None:
+    from paperboard.services.account_mail import prune_expired_tokens
+    from paperboard.services.ratelimit import prune
+
+    return "; ".join(line for line in (prune(ctx), prune_expired_tokens(ctx)) if line) or None
 
 
 def _run_digests(ctx: AppContext) -> str | None:

@@ -10,8 +10,8 @@ cookies are ignored entirely, which is why such a request needs no CSRF token (a
 adds that header to a cross-site request by itself).
 
 Route dependencies: :func:`current_member` (Member or None), :func:`require_member` (pages go to
-/login?next=…, /api answers 401), :func:`require_role` (403 below the role), :func:`api_member`
-(token or session, 401 JSON).
+/login?next=…, /api answers 401), :func:`require_verified` (403 until the email is verified),
+:func:`require_role` (403 below the role), :func:`api_member` (token or session, 401 JSON).
 """
 
 from __future__ import annotations
@@ -139,6 +139,13 @@ async def require_member(request: Request, member: Member | None = Depends(curre
         raise _unauthorised("Log in or send a personal API token (Authorization: Bearer …).")
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     raise LoginRequired(target)
+
+
+async def require_verified(member: Member = Depends(require_member)) -> Member:
+    """A member whose email address is verified: for actions others see (comments, submissions)."""
+    if not member.email_verified:
+        raise HTTPException(403, "Verify your email address first: open the link we mailed you (your account page can send it again).")
+    return member
 
 
 def require_role(role: str):

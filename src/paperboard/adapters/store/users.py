@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from paperboard.adapters.store.schema import api_tokens, subscriptions, user_tokens, users
+from paperboard.adapters.store.schema import api_tokens, rate_limit_hits, subscriptions, user_tokens, users
 
 
 @dataclass(frozen=True)
@@ -138,9 +138,14 @@ def record_login(connection: Connection, user_id: int, now: datetime) -> None:
 
 def delete_user(connection: Connection, user_id: int) -> bool:
     """Remove a member and every personal datum: rows that reference the member go by CASCADE
-    (tokens, upvotes, comments, collections, claims) or lose the reference (SET NULL); the digest
-    subscription linked to the account is not a foreign key, so it is deleted here."""
-    connection.execute(delete(subscriptions).where(subscriptions.c.user_id == str(user_id)))
+    (tokens, upvotes, comments, collections, claims) or lose the reference (SET NULL). Two kinds
+    of row name the member without a foreign key and are deleted here: the digest subscription
+    linked to the account, and rate-limit counters keyed by its email, username or id."""
+    user = get_user(connection, user_id)
+    if user is None:
+        return False
+    connection.execute(delete(subscriptions).where(or_(subscriptions.c.user_id == str(user_id), subscriptions.c.email == user.email)))
+    connection.execute(delete(rate_limit_hits).where(rate_limit_hits.c.key.in_([user.email, user.username, str(user_id)])))
     return connection.execute(delete(users).where(users.c.id == user_id)).rowcount > 0
 
 

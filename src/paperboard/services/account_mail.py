@@ -1,0 +1,220 @@
+"""The account flows that go through a mailbox: sign-up verification and password reset.
+
+A link in these mails carries a random secret; the database keeps only its SHA-256 in
+``user_tokens`` with its purpose, expiry and the time it was used. A token works once, for its
+purpose only, until it expires; a new reset link voids the older ones.
+
+Each mail leaves after the transaction that made its token committed: the web route hands
+:func:`send_account_mail` to a background task that runs once the response has gone. The secret
+exists only in that task's memory, so a crash between commit and send loses the mail (never sends
+it twice); the member asks again (the "send the link again" button, or the reset form).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+from paperboard.adapters.mail.compose import MailTemplates, compose, sender_domain
+from paperboard.adapters.mail.sender import MailError, MailSender, make_sender
+from paperboard.adapters.store import users as store
+from paperboard.adapters.store.users import UserRow
+from paperboard.domain.accounts import check_password, new_secret, secret_hash
+from paperboard.errors import UserError
+from paperboard.services import ratelimit
+from paperboard.services.accounts import AccountError, checked_email, create_user, hash_password, now_utc, rule
+from paperboard.services.context import AppContext
+
+log = logging.getLogger("paperboard.accounts")
+
+VERIFY, RESET = "verify", "reset"
+_KEEP_EXPIRED = timedelta(days=7)
+_PATHS = {VERIFY: "/verify", RESET: "/password/reset"}
+_TEMPLATES = {VERIFY: "verify_email", RESET: "password_reset"}
+
+
+class TokenProblem(UserError):
+    """A link from an account mail that is unknown, used or expired; the message says which."""
+
+
+@dataclass(frozen=True)
+class MailOwed:
+    """A mail to send once the transaction committed: to whom, which kind, and the link's secret."""
+
+    user_id: int
+    purpose: str
+    secret: str
+
+
+def _lifetime(ctx: AppContext, purpose: str) -> timedelta:
+    if purpose == VERIFY:
+        return timedelta(hours=ctx.settings.account_verify_hours)
+    return timedelta(minutes=ctx.settings.password_reset_minutes)
+
+
+def _issue(connection, ctx: AppContext, user_id: int, purpose: str, now: datetime) -> MailOwed:
+    secret = new_secret()
+    if purpose == RESET:
+        store.retire_mail_tokens(connection, user_id, RESET, now)
+    store.add_mail_token(
+        connection, user_id=user_id, purpose=purpose, token_hash=secret_hash(secret), now=now,
+        expires_at=now + _lifetime(ctx, purpose),
+    )
+    return MailOwed(user_id, purpose, secret)
+
+
+def link(ctx: AppContext, purpose: str, secret: str) -> str:
+    return f"{ctx.settings.resolved_base_url}{_PATHS[purpose]}?token={quote(secret)}"
+
+
+# -- sign-up and verification -------------------------------------------------------------------
+def sign_up(
+    ctx: AppContext, *, email: str, username: str, password: str, display_name: str | None = None, ip: str,
+    now: datetime | None = None,
+) -> tuple[UserRow, MailOwed]:
+    """A new, unverified member and the verification mail owed to them."""
+    now = now or now_utc()
+    ratelimit.check(ctx, "signup_ip", ip, now=now)
+    user = create_user(ctx, email=email, username=username, password=password, display_name=display_name, now=now)
+    with ctx.database.write() as connection:
+        return user, _issue(connection, ctx, user.id, VERIFY, now)
+
+
+def resend_verification(ctx: AppContext, user_id: int, *, now: datetime | None = None) -> MailOwed | None:
+    """A fresh verification link for a member not yet verified (None when already verified)."""
+    now = now or now_utc()
+    ratelimit.check(ctx, "verify_mail", str(user_id), now=now)
+    with ctx.database.write() as connection:
+        user = store.get_user(connection, user_id)
+        if user is None or user.email_verified_at is not None:
+            return None
+        return _issue(connection, ctx, user_id, VERIFY, now)
+
+
+def _check(token, purpose: str, now: datetime):
+    what = "verification" if purpose == VERIFY else "password reset"
+    if token is None:
+        raise TokenProblem(f"This {what} link is not valid: it is damaged or was not made by this site. Copy the whole link from the mail.")
+    if token.used_at is not None:
+        raise TokenProblem(
+            "This link was already used (each link works once)."
+            + (" Your address is verified." if purpose == VERIFY else " Ask for a new one if you still need to reset your password.")
+        )
+    if token.expires_at <= now:
+        raise TokenProblem(
+            f"This {what} link has expired. "
+            + ("Log in and ask for a new one from your account page." if purpose == VERIFY else "Ask for a new one.")
+        )
+    return token
+
+
+def inspect_token(ctx: AppContext, purpose: str, secret: str, *, now: datetime | None = None) -> UserRow:
+    """The member a link is for, or TokenProblem; changes nothing (for the page shown on GET)."""
+    if not secret or len(secret) > 200:
+        raise TokenProblem("This link is not complete. Copy the whole link from the mail.")
+    with ctx.database.read() as connection:
+        token = _check(store.find_mail_token(connection, purpose, secret_hash(secret)), purpose, now or now_utc())
+        user = store.get_user(connection, token.user_id)
+    if user is None:
+        raise TokenProblem("The account this link was for no longer exists.")
+    return user
+
+
+def _consume(connection, purpose: str, secret: str, now: datetime):
+    token = _check(store.find_mail_token(connection, purpose, secret_hash(secret or "")), purpose, now)
+    if not store.use_mail_token(connection, token.id, now):
+        raise TokenProblem("This link was already used (each link works once).")
+    return token
+
+
+def verify_email(ctx: AppContext, secret: str, *, now: datetime | None = None) -> UserRow:
+    now = now or now_utc()
+    with ctx.database.write() as connection:
+        token = _consume(connection, VERIFY, secret, now)
+        store.mark_verified(connection, token.user_id, now)
+        return store.get_user(connection, token.user_id)
+
+
+# -- password reset -----------------------------------------------------------------------------
+def request_password_reset(ctx: AppContext, email: str, *, ip: str, now: datetime | None = None) -> MailOwed | None:
+    """A reset mail owed to the account of ``email``, or None when there is none.
+
+    The page says the same either way, so it cannot be used to learn who has an account.
+    """
+    ratelimit.check(ctx, "password_reset_ip", ip)
+    email = checked_email(email)
+    ratelimit.check(ctx, "password_reset_account", email)
+    now = now or now_utc()
+    with ctx.database.write() as connection:
+        user = store.find_by_email(connection, email)
+        return _issue(connection, ctx, user.id, RESET, now) if user is not None else None
+
+
+def reset_password(ctx: AppContext, secret: str, password: str, *, now: datetime | None = None) -> UserRow:
+    """Set the password a reset link allows; every session ends, the address counts as verified."""
+    now = now or now_utc()
+    user = inspect_token(ctx, RESET, secret, now=now)
+    rule(check_password, password, email=user.email, username=user.username)
+    new_hash = hash_password(password)
+    with ctx.database.write() as connection:
+        token = _consume(connection, RESET, secret, now)
+        store.set_password(connection, token.user_id, new_hash)
+        store.mark_verified(connection, token.user_id, now)
+        return store.get_user(connection, token.user_id)
+
+
+def prune_expired_tokens(ctx: AppContext, *, now: datetime | None = None) -> str | None:
+    """The scheduled sweep: tokens expired over a week ago (until then a link still gets the clear
+    "expired" or "already used" page rather than "not valid")."""
+    with ctx.database.write() as connection:
+        dropped = store.prune_mail_tokens(connection, (now or now_utc()) - _KEEP_EXPIRED)
+    return f"{dropped} expired account mail tokens dropped" if dropped else None
+
+
+# -- sending ------------------------------------------------------------------------------------
+def send_account_mail(ctx: AppContext, owed: MailOwed, *, sender: MailSender | None = None) -> bool:
+    """Send one owed mail; True when the relay took it. Failures are logged, never raised (this
+    runs after the response): the member can ask again."""
+    settings = ctx.settings
+    with ctx.database.read() as connection:
+        user = store.get_user(connection, owed.user_id)
+    if user is None:
+        return False
+    rendered = MailTemplates().render(
+        _TEMPLATES[owed.purpose],
+        {
+            "site_name": "paperboard",
+            "base_url": settings.resolved_base_url,
+            "username": user.username,
+            "email": user.email,
+            "link": link(ctx, owed.purpose, owed.secret),
+            "valid_hours": settings.account_verify_hours,
+            "valid_minutes": settings.password_reset_minutes,
+        },
+    )
+    mail = compose(
+        rendered,
+        sender=settings.mail_from,
+        recipient=user.email,
+        message_id=f"<{owed.purpose}.{secrets.token_hex(12)}@{sender_domain(settings.mail_from)}>",
+        unsubscribe_urls=[],  # a transactional mail the member asked for: no list to leave
+    )
+    try:
+        if sender is not None:
+            sender.send(mail)
+        else:
+            with make_sender(settings) as own:
+                own.send(mail)
+    except MailError as error:
+        log.warning("%s mail to member %s not sent: %s", owed.purpose, user.id, error)
+        return False
+    return True
+
+
+__all__ = [
+    "AccountError", "MailOwed", "RESET", "TokenProblem", "VERIFY", "inspect_token", "link", "request_password_reset",
+    "resend_verification", "reset_password", "send_account_mail", "sign_up", "verify_email",
+]
