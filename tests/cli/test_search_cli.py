@@ -51,7 +51,7 @@ def test_search_prints_a_table_and_json(home):
     home, first = home
     table = paperboard(home, "search", first["title"])
     assert table.returncode == 0, table.stderr
-    assert first["id"] in table.stdout and "exact match" in table.stdout
+    assert first["id"] in table.stdout and "Exact match" in table.stdout
     as_json = paperboard(home, "search", first["title"], "--json", "--limit", "3")
     data = json.loads(as_json.stdout)
     assert data["hits"][0]["id"] == first["id"] and data["hits"][0]["reason"] == "exact"

@@ -50,6 +50,7 @@ def search(
                         "announced": hit.paper.announced,
                         "score": round(hit.score, 6),
                         "reason": hit.reason,
+                        "reason_label": hit.reason_label,
                         "snippet": hit.snippet.as_dict(),
                     }
                     for hit in results.hits
@@ -63,7 +64,7 @@ def search(
     table = Table("id", "title", "announced", "why", show_lines=False)
     for hit in results.hits:
         table.add_row(
-            hit.paper.id, _styled(hit.title), str(hit.paper.announced or ""), _REASONS.get(hit.reason, hit.reason)
+            hit.paper.id, _styled(hit.title), str(hit.paper.announced or ""), hit.reason_label
         )
     stdout.print(table)
     shown_to = (results.page - 1) * results.per_page + len(results.hits)

@@ -21,7 +21,7 @@ from paperboard.adapters.search.vectors import VectorIndex
 from paperboard.adapters.store import papers as paper_store
 from paperboard.domain.analysis import analyze
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
-from paperboard.domain.fusion import SEMANTIC, FusionParams, fuse
+from paperboard.domain.fusion import BOTH, KEYWORD, SEMANTIC, FusionParams, fuse
 from paperboard.domain.paper import Paper
 from paperboard.domain.query import Query, parse_query
 from paperboard.domain.snippet import Snippet, build_snippet
@@ -41,7 +41,16 @@ SEMANTIC_FLOOR = 0.25
 # applied afterwards to OVERSAMPLING times the candidates (listing 50k ids costs more than it saves).
 FILTER_CAP = 5_000
 OVERSAMPLING = 3
-EXACT = "exact"
+EXACT = "exact"  # the arXiv id typed alone, or the paper's exact title
+FILTER = "filter"  # no words, only filters: every paper that passes
+# Why a hit is there, in words for people: the site, the API and the CLI all show these.
+REASON_LABELS = {
+    EXACT: "Exact match",
+    KEYWORD: "Matched your words",
+    SEMANTIC: "Matched by meaning",
+    BOTH: "Matched your words and by meaning",
+    FILTER: "Matches your filters",
+}
 # Counting what a catch-up has to do scans every paper; a batch job may take its time.
 _CATCH_UP_SCAN_MS = 120_000
 SNIPPET_CHARS = 240
@@ -51,7 +60,11 @@ SNIPPET_CHARS = 240
 class SearchHit:
     paper: Paper
     score: float
-    reason: str  # exact, keyword, semantic or both
+    reason: str  # a key of REASON_LABELS
+
+    @property
+    def reason_label(self) -> str:
+        return REASON_LABELS[self.reason]
     snippet: Snippet
     title: Snippet
 
@@ -237,7 +250,7 @@ def _browse(ctx, connection, query: Query, notes: list[str]):
     if kq.excluded and ranked:
         allowed = keyword_index(ctx.database).satisfying(connection, kq, ranked)
         ranked = [paper_id for paper_id in ranked if paper_id in allowed]
-    return ranked, {}, {paper_id: "filter" for paper_id in ranked}
+    return ranked, {}, {paper_id: FILTER for paper_id in ranked}
 
 
 def _order(connection, query: Query, ranked: list[str], notes: list[str]) -> list[str]:
@@ -368,4 +381,4 @@ def ranked_ids(ctx: AppContext, text: str, mode: str, fusion: FusionParams = DEF
     return [hit.key for hit in fuse(keyword_hits, semantic_hits, fusion)]
 
 
-__all__ = ["search", "similar_papers", "index_papers", "ranked_ids", "SearchResults", "SearchHit"]
+__all__ = ["search", "similar_papers", "index_papers", "ranked_ids", "SearchResults", "SearchHit", "REASON_LABELS"]

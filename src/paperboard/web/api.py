@@ -76,6 +76,13 @@ class DailyPaperJson(BaseModel):
     githubStars: int | None = None
 
 
+class SearchHitJson(DailyPaperJson):
+    searchReason: str | None = Field(
+        None, description="Why the paper matched: exact, keyword, semantic, both or filter (absent without a query)."
+    )
+    searchReasonLabel: str | None = Field(None, description="The same reason in words, as the search page shows it.")
+
+
 class ErrorJson(BaseModel):
     error: str
 
@@ -166,7 +173,7 @@ def daily_papers(
     return _json([daily_json(item.paper, item.feature) for item in result.items], notice=result.notice)
 
 
-@router.get("/papers/search", response_model=list[DailyPaperJson], responses=_ERRORS, summary="Search papers")
+@router.get("/papers/search", response_model=list[SearchHitJson], responses=_ERRORS, summary="Search papers")
 async def search_papers(
     request: Request,
     q: str | None = Query(None, max_length=searching.MAX_QUERY_CHARS, description="Search text (the query language of the site)."),
@@ -180,7 +187,10 @@ async def search_papers(
     results = await run_in_threadpool(
         searching.run, ctx, q, searching.Filters(), page=p + 1, per_page=limit
     )
-    return _json([daily_json(hit.item.paper, hit.item.feature) for hit in results.hits])
+    return _json([
+        daily_json(hit.item.paper, hit.item.feature) | {"searchReason": hit.reason, "searchReasonLabel": hit.reason_label}
+        for hit in results.hits
+    ])
 
 
 @router.get(

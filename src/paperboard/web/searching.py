@@ -85,7 +85,7 @@ class Hit:
 
     @property
     def reason_label(self) -> str:
-        return _REASONS.get(self.reason, "")
+        return search_service.REASON_LABELS[self.reason]
 
 
 @dataclass
