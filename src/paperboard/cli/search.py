@@ -19,9 +19,6 @@ from paperboard.services import search as search_service
 eval_app = typer.Typer(help="Measure search quality on labelled data.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
-_REASONS = {"exact": "exact match", "keyword": "words", "semantic": "meaning", "both": "words + meaning",
-            "filter": "filter"}
-
 
 @app.command()
 def search(

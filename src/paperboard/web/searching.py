@@ -21,12 +21,6 @@ MAX_PER_PAGE = search_service.MAX_PER_PAGE
 SIMILAR_COUNT = 6
 SORTS = (("relevance", "Best match"), ("date", "Newest"), ("trending", "Trending"))
 _CATEGORY = re.compile(r"[A-Za-z][A-Za-z-]*(?:\.[A-Za-z][A-Za-z-]*)?")
-_REASONS = {
-    "exact": "Exact match",
-    "keyword": "Matched your words",
-    "semantic": "Matched by meaning",
-    "both": "Matched your words and by meaning",
-}
 
 
 @dataclass(frozen=True)
