@@ -15,11 +15,9 @@ unsubscribe link in an old mail must keep working). A token for one purpose is r
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -38,6 +36,7 @@ from paperboard.domain.email_address import InvalidEmail, normalise_email
 from paperboard.domain.query import QueryError, parse_query
 from paperboard.errors import UserError
 from paperboard.services.context import AppContext
+from paperboard.services.site_secret import site_secret
 from paperboard.settings import Settings
 
 log = logging.getLogger("paperboard.subscriptions")
@@ -62,29 +61,9 @@ def _now() -> datetime:
 
 
 # -- signed links -------------------------------------------------------------------------------
-def signing_secret(settings: Settings) -> str:
-    """The configured key, or the one kept in HOME/secret_key (made once, mode 0600).
-
-    The same file the web's CSRF key comes from (``web/security.load_secret``), so a worker and a
-    web process of one embedded install agree on every link without configuration.
-    """
-    if settings.secret_key:
-        return settings.secret_key
-    path = Path(settings.home) / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first: use theirs
-            pass
-        else:
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
-
-
 def _serializer(settings: Settings, purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(signing_secret(settings), salt=f"paperboard.mail.{purpose}")
+    # The same secret as the web's CSRF and session signers, so every process of a site agrees.
+    return URLSafeTimedSerializer(site_secret(settings), salt=f"paperboard.mail.{purpose}")
 
 
 def make_token(settings: Settings, purpose: str, email: str) -> str:

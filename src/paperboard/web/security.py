@@ -15,15 +15,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import secrets
 from http.cookies import CookieError, SimpleCookie
-from pathlib import Path
 
 from fastapi import Request
 from markupsafe import Markup
 
 from paperboard.errors import UserError
+from paperboard.services.site_secret import site_secret
 from paperboard.settings import Settings
 from paperboard.web.auth import bearer_token, current_member
 
@@ -39,20 +38,8 @@ class CsrfRejected(UserError):
 
 
 def load_secret(settings: Settings) -> bytes:
-    """The configured key, or one generated once and kept (mode 0600) in the data directory."""
-    if settings.secret_key:
-        return settings.secret_key.encode()
-    path = Path(settings.home) / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first: use theirs
-            pass
-        else:
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(secrets.token_urlsafe(48))
-    return path.read_text().strip().encode()
+    """The site's secret (``services.site_secret``) as the bytes the signers here want."""
+    return site_secret(settings).encode()
 
 
 class CsrfTokens:
