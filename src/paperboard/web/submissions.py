@@ -48,15 +48,18 @@ def refusal_status(error: UserError) -> int:
 
 async def submit_with_fetch(request: Request, member: Member, text: str) -> submissions.Submission:
     """Submit; an id the site lacks is fetched from arXiv once and the submission tried again."""
+    require_verified(member)
     ctx = _ctx(request)
     await run_in_threadpool(ratelimit.check, ctx, "submit", str(member.id))
     try:
-        return await run_in_threadpool(submissions.submit, ctx, member.id, text)
+        result = await run_in_threadpool(submissions.submit, ctx, member.id, text)
     except UnknownPaper as unknown:
         outcome = await request.app.state.indexer.index(unknown.paper_id)
         if not outcome.indexed:
             raise UserError(f"This site does not have arXiv:{unknown.paper_id} and could not fetch it. {outcome.reason}") from None
-    return await run_in_threadpool(submissions.submit, ctx, member.id, text)
+        result = await run_in_threadpool(submissions.submit, ctx, member.id, text)
+    request.app.state.cache.invalidate()  # this process's cached daily pages predate the feature
+    return result
 
 
 def _with_retry_after(response, error: UserError):
@@ -82,14 +85,12 @@ def _submit_form(request: Request, *, status: int, error: str | None = None, arx
 @router.post("/papers/submit", summary="Submit a paper to today's daily feed (form)")
 async def submit(request: Request, member: Member = Depends(require_member), arxiv_id: str = Form("", **_ID_FIELD)):
     try:
-        require_verified(member)
         result = await submit_with_fetch(request, member, arxiv_id)
     except RateLimited:
         raise  # the site's 429 page with Retry-After
     except UserError as error:
         response = _submit_form(request, status=refusal_status(error), error=str(error), arxiv_id=arxiv_id)
         return _with_retry_after(response, error)
-    request.app.state.cache.invalidate()
     return RedirectResponse(query_url("/papers", {"date": result.featured_on.isoformat()}), status_code=303)
 
 
@@ -100,13 +101,11 @@ async def submit(request: Request, member: Member = Depends(require_member), arx
 )
 async def submit_api(request: Request, arxiv_id: str, member: Member = Depends(api_member)):
     try:
-        require_verified(member)
         result = await submit_with_fetch(request, member, arxiv_id)
     except RateLimited:
         raise  # the site's 429 page with Retry-After
     except UserError as error:
         return _with_retry_after(error_response(request, refusal_status(error), str(error)), error)
-    request.app.state.cache.invalidate()
     body = {
         "id": result.paper.id,
         "title": result.paper.title,
