@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -11,6 +11,7 @@ from paperboard.adapters.store import users as user_store
 from paperboard.domain.submission import AlreadyFeatured, QuotaReached, SubmissionRefused
 from paperboard.errors import UserError
 from paperboard.services import feed, submissions
+from paperboard.services.context import AppContext
 from paperboard.services.submissions import UnknownPaper
 from tests.community.conftest import NOW, TODAY, add_member, add_paper
 
@@ -145,3 +146,24 @@ def test_concurrent_submissions_by_one_member_respect_the_quota(ctx, database):
     with ThreadPoolExecutor(6) as pool:
         outcomes = list(pool.map(attempt, ids))
     assert outcomes.count(True) == 2  # the quota in the test settings
+
+
+def _with_policy(ctx, database, policy):
+    other = AppContext(ctx.settings.model_copy(update={"submission_weekend_policy": policy}))
+    other.__dict__["database"] = database
+    return other
+
+
+def test_weekend_policies_end_to_end(ctx, database):
+    alice = add_member(database, "alice")
+    add_paper(database, "2604.00010", announced=date(2026, 4, 10))
+    add_paper(database, "2604.00011", announced=date(2026, 4, 10))
+    saturday = datetime(2026, 4, 11, 9, 0)
+    with pytest.raises(SubmissionRefused, match="closed at weekends"):
+        submissions.submit(_with_policy(ctx, database, "refuse"), alice, "2604.00010", now=saturday)
+    assert feed.find_paper(ctx, "2604.00010").feature is None
+    monday = submissions.submit(_with_policy(ctx, database, "next_monday"), alice, "2604.00010", now=saturday)
+    assert monday.featured_on == date(2026, 4, 13)
+    assert [i.paper.id for i in feed.daily(ctx, feed.period_of(feed.DAY, date(2026, 4, 13))).items] == ["2604.00010"]
+    same_day = submissions.submit(_with_policy(ctx, database, "allow"), alice, "2604.00011", now=saturday)
+    assert same_day.featured_on == date(2026, 4, 11)
