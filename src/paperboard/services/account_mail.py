@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from paperboard.adapters.mail.compose import MailTemplates, compose, sender_domain
-from paperboard.adapters.mail.sender import MailError, MailSender, make_sender
+from paperboard.adapters.mail.sender import MailError, MailSender, send_one
 from paperboard.adapters.store import users as store
 from paperboard.adapters.store.users import UserRow
 from paperboard.domain.accounts import check_password, new_secret, secret_hash
@@ -203,11 +203,7 @@ def send_account_mail(ctx: AppContext, owed: MailOwed, *, sender: MailSender | N
         unsubscribe_urls=[],  # a transactional mail the member asked for: no list to leave
     )
     try:
-        if sender is not None:
-            sender.send(mail)
-        else:
-            with make_sender(settings) as own:
-                own.send(mail)
+        send_one(settings, mail, sender)
     except MailError as error:
         log.warning("%s mail to member %s not sent: %s", owed.purpose, user.id, error)
         return False

@@ -28,6 +28,7 @@ from paperboard.adapters.mail.sender import (
     RecipientRefused,
     TemporaryMailError,
     make_sender,
+    send_one,
 )
 from paperboard.adapters.store import digests as store
 from paperboard.adapters.store.subscriptions import add_subscription
@@ -153,11 +154,7 @@ def send_confirmation(ctx: AppContext, email: str, *, sender: MailSender | None 
         unsubscribe_urls=list_unsubscribe(settings, unsubscribe_url),
     )
     try:
-        if sender is not None:
-            sender.send(mail)
-        else:
-            with make_sender(settings) as own:
-                own.send(mail)
+        send_one(settings, mail, sender)
     except TemporaryMailError as error:
         log.warning("confirmation mail to %s deferred: %s", email, error)
         with ctx.database.write() as connection:

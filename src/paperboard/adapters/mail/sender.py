@@ -86,3 +86,12 @@ def make_sender(settings: Settings) -> MailSender:
     from paperboard.adapters.mail.console import ConsoleSender
 
     return ConsoleSender()
+
+
+def send_one(settings: Settings, mail: OutgoingMail, sender: MailSender | None = None) -> None:
+    """Send one mail through ``sender`` (a batch's open connection), or through a connection of its own."""
+    if sender is not None:
+        sender.send(mail)
+        return
+    with make_sender(settings) as own:
+        own.send(mail)
