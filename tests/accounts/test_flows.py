@@ -141,11 +141,12 @@ def test_a_form_without_its_csrf_token_is_refused(ctx, site):
 
 def test_too_many_logins_answer_429_with_retry_after(ctx, site):
     accounts.create_user(ctx, email="ada@example.org", username="ada", password=PASSWORD)
-    answers = [log_in(site, password="wrong password!") for _ in range(6)]
+    answers = [log_in(site, login=login, password="wrong password!") for login in ("ada", "ada@example.org") * 3]
     assert {a.status_code for a in answers} == {400}
     refused = log_in(site)  # the right password too: the account is locked for the window
     assert refused.status_code == 429 and 0 < int(refused.headers["retry-after"]) <= 3600
     assert "Too many login attempts" in refused.text
+    assert log_in(site, login="ADA@example.org").status_code == 429  # one count per account, however it is named
 
 
 def test_password_reset_by_mail_once_and_sessions_end(ctx, site, sink):  # noqa: F811

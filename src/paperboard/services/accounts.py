@@ -134,9 +134,10 @@ def log_in(ctx: AppContext, identifier: str, password: str, *, ip: str, now: dat
     """
     identifier = (identifier or "").strip().lower()[:320]
     ratelimit.check(ctx, "login_ip", ip)
-    ratelimit.check(ctx, "login_account", identifier)
     with ctx.database.read() as connection:
         user = store.find_for_login(connection, identifier) if identifier else None
+    # Counted per account, whether its email or its username was typed; per text for no account.
+    ratelimit.check(ctx, "login_account", str(user.id) if user is not None else identifier)
     if user is None:
         password_matches(_DUMMY_HASH, password or "")
         raise AccountError(WRONG_LOGIN)
@@ -155,7 +156,7 @@ def _own_password(ctx: AppContext, user_id: int, password: str) -> UserRow:
         user = store.get_user(connection, user_id)
     if user is None:
         raise AccountError("This account no longer exists.")
-    ratelimit.check(ctx, "login_account", user.email)
+    ratelimit.check(ctx, "login_account", str(user.id))
     if not password_matches(user.password_hash, password or ""):
         raise AccountError("That is not your current password.")
     return user
