@@ -244,6 +244,13 @@ class Settings(BaseSettings):
         "next_monday (featured on the following Monday) or refuse.",
     )
 
+    comment_max_chars: int = Field(
+        5000, ge=1, le=100_000, description="Longest comment (markdown source, in characters) a member can post or save.",
+    )
+    comments_shown_per_paper: int = Field(
+        500, ge=1, le=10_000, description="Most comments a paper page and `GET /api/papers/{id}/comments` show, oldest first.",
+    )
+
     @model_validator(mode="after")
     def _production_needs_a_real_secret(self) -> "Settings":
         if self.environment == "production":

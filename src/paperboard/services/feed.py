@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 
 from paperboard.adapters.store import feed as feed_store
 from paperboard.adapters.store import trending as trending_store
+from paperboard.adapters.store import votes as vote_store
 from paperboard.adapters.store.papers import get_paper
 from paperboard.domain.paper import DailyFeature, Paper
 from paperboard.domain.trending import TrendingScore, score_from_json
@@ -114,6 +115,31 @@ class FeedItem:
     feature: DailyFeature | None = None
     trending: TrendingScore | None = None
     stars: int | None = None  # of the paper's repository, when it has been checked on GitHub
+    member_upvotes: int = 0  # upvotes by members of this site
+    comment_count: int = 0  # comments neither deleted nor hidden
+
+    @property
+    def upvotes(self) -> int:
+        """What a card shows: members' upvotes plus those imported with the daily feature."""
+        return self.member_upvotes + (self.feature.upvotes if self.feature else 0)
+
+
+def with_counts(connection, items: list[FeedItem]) -> list[FeedItem]:
+    """``items`` with their members' upvotes and comment counts, in one query per 500 papers."""
+    counts = vote_store.counts_of(connection, [item.paper.id for item in items])
+    return [
+        replace(item, member_upvotes=counts[item.paper.id].upvotes, comment_count=counts[item.paper.id].comments)
+        if item.paper.id in counts else item
+        for item in items
+    ]
+
+
+def counted(ctx: AppContext, items: list[FeedItem]) -> list[FeedItem]:
+    """The same for cards built outside this module (search hits, profiles, collections)."""
+    if not items:
+        return items
+    with ctx.database.read() as connection:
+        return with_counts(connection, items)
 
 
 @dataclass
@@ -149,7 +175,7 @@ def daily(
                 connection, period.start, period.end, submitter=submitter, order=order, offset=offset, limit=limit
             )
             if total or submitter is not None:
-                page = FeedPage(period, [FeedItem(p, f) for p, f in items], total, offset, limit, featured=True)
+                page = FeedPage(period, with_counts(connection, [FeedItem(p, f) for p, f in items]), total, offset, limit, featured=True)
                 page.previous, page.next = _neighbours(connection, period, featured=True)
                 return page
         return _announced_fallback(connection, period, latest_feature, offset=offset, limit=limit)
@@ -172,10 +198,10 @@ def recent(
             items, total = feed_store.featured_between(
                 connection, date.min, date.max, submitter=submitter, order=order, offset=offset, limit=limit
             )
-            return FeedPage(None, [FeedItem(p, f) for p, f in items], total, offset, limit, featured=True)
+            return FeedPage(None, with_counts(connection, [FeedItem(p, f) for p, f in items]), total, offset, limit, featured=True)
         papers, total = feed_store.announced_between(connection, date.min, date.max, offset=offset, limit=limit)
         notice = "No papers have been featured yet; these are the newest papers announced on arXiv."
-        return FeedPage(None, [FeedItem(p) for p in papers], total, offset, limit, featured=False, notice=notice)
+        return FeedPage(None, with_counts(connection, [FeedItem(p) for p in papers]), total, offset, limit, featured=False, notice=notice)
 
 
 def _announced_fallback(connection, period: Period | None, latest_feature: date | None, *, offset: int, limit: int) -> FeedPage:
@@ -193,7 +219,7 @@ def _announced_fallback(connection, period: Period | None, latest_feature: date 
         notice = f"No papers have been featured yet, so this shows the papers announced on arXiv {what}."
     else:
         notice = f"No papers were featured {what}; showing the papers announced on arXiv {what} instead."
-    page = FeedPage(period, [FeedItem(p) for p in papers], total, offset, limit, featured=False, notice=notice)
+    page = FeedPage(period, with_counts(connection, [FeedItem(p) for p in papers]), total, offset, limit, featured=False, notice=notice)
     page.previous, page.next = _neighbours(connection, period, featured=latest_feature is not None)
     return page
 
@@ -224,7 +250,8 @@ def find_paper(ctx: AppContext, paper_id: str) -> FeedItem | None:
                 trending = score_from_json(paper_id, stored.featured_on, stored.terms)
             except ValueError:  # written by another version; the page simply shows no "why trending"
                 trending = None
-        return FeedItem(paper, feed_store.feature_of(connection, paper_id), trending, stars.stars if stars else None)
+        item = FeedItem(paper, feed_store.feature_of(connection, paper_id), trending, stars.stars if stars else None)
+        return with_counts(connection, [item])[0]
 
 
 def features_for(ctx: AppContext, paper_ids: list[str]) -> dict[str, DailyFeature]:
@@ -233,8 +260,9 @@ def features_for(ctx: AppContext, paper_ids: list[str]) -> dict[str, DailyFeatur
 
 
 def data_version(ctx: AppContext) -> tuple:
+    """What the page cache compares: papers, features, embeddings, trending, and votes and comments."""
     with ctx.database.read() as connection:
-        return feed_store.data_version(connection)
+        return feed_store.data_version(connection) + vote_store.community_version(connection)
 
 
 def health(ctx: AppContext) -> int:

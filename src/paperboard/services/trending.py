@@ -40,7 +40,7 @@ from paperboard.domain.trending import (
     score_from_json,
 )
 from paperboard.services.context import AppContext
-from paperboard.services.feed import FeedItem
+from paperboard.services.feed import FeedItem, with_counts
 from paperboard.services.stars import star_growth_for_papers
 from paperboard.settings import Settings
 
@@ -196,11 +196,11 @@ def _items(connection: Connection, settings: Settings, scores: list[TrendingScor
     found = {p.id: p for p in get_papers(connection, ids)}
     features = feed_store.features_of(connection, ids)
     stars = star_growth_for_papers(connection, ids, as_of, settings.stars_window_days)
-    return [
+    return with_counts(connection, [
         FeedItem(found[s.paper_id], features.get(s.paper_id), s, stars[s.paper_id].stars if s.paper_id in stars else None)
         for s in scores
         if s.paper_id in found
-    ]
+    ])
 
 
 def scores_for_window(ctx: AppContext, since: date, until: date, limit: int) -> list[TrendingScore]:

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from paperboard.adapters.store.feed import ORDER_NEWEST, ORDER_UPVOTES
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
-from paperboard.domain.paper import DailyFeature, Paper
+from paperboard.services.feed import FeedItem
 from paperboard.services import feed
 from paperboard.services import trending as trending_service
 from paperboard.web import searching
@@ -99,7 +99,9 @@ def _user(name: str | None) -> dict | None:
     return {"user": name, "fullname": name, "avatarUrl": "", "type": "user"} if name else None
 
 
-def paper_json(paper: Paper, feature: DailyFeature | None, stars: int | None = None) -> dict:
+def paper_json(item: FeedItem) -> dict:
+    """``upvotes`` counts members' upvotes and those imported with the daily feature together."""
+    paper, feature, stars = item.paper, item.feature, item.stars
     return {
         "id": paper.id,
         "title": paper.title,
@@ -108,8 +110,8 @@ def paper_json(paper: Paper, feature: DailyFeature | None, stars: int | None = N
         "publishedAt": hf_time(paper.published or paper.announced),
         "submittedOnDailyAt": hf_time(feature.featured_on) if feature else None,
         "submittedOnDailyBy": _user(feature.credited) if feature else None,
-        "upvotes": feature.upvotes if feature else 0,
-        "numComments": 0,
+        "upvotes": item.upvotes,
+        "numComments": item.comment_count,
         "projectPage": paper.project_url,
         "githubRepo": paper.code_urls[0] if paper.code_urls else None,
         "githubStars": stars,
@@ -119,14 +121,15 @@ def paper_json(paper: Paper, feature: DailyFeature | None, stars: int | None = N
     }
 
 
-def daily_json(paper: Paper, feature: DailyFeature | None, stars: int | None = None) -> dict:
-    inner = paper_json(paper, feature, stars)
+def daily_json(item: FeedItem) -> dict:
+    paper, stars = item.paper, item.stars
+    inner = paper_json(item)
     return {
         "paper": inner,
         "publishedAt": inner["submittedOnDailyAt"],
         "title": paper.title,
         "summary": paper.abstract,
-        "numComments": 0,
+        "numComments": item.comment_count,
         "submittedBy": inner["submittedOnDailyBy"],
         "projectPage": inner["projectPage"],
         "githubRepo": inner["githubRepo"],
@@ -164,13 +167,13 @@ def daily_papers(
     period = feed.choose_period(date, week, month)
     if sort == "trending" and period is None and submitter is None:
         result = trending_service.trending(ctx, offset=p * limit, limit=limit)
-        return _json([daily_json(i.paper, i.feature, i.stars) for i in result.items], notice=result.notice)
+        return _json([daily_json(i) for i in result.items], notice=result.notice)
     order = ORDER_UPVOTES if sort == "trending" else ORDER_NEWEST
     if period is None:
         result = feed.recent(ctx, offset=p * limit, limit=limit, order=order, submitter=submitter)
     else:
         result = feed.daily(ctx, period, offset=p * limit, limit=limit, order=order, submitter=submitter)
-    return _json([daily_json(item.paper, item.feature) for item in result.items], notice=result.notice)
+    return _json([daily_json(item) for item in result.items], notice=result.notice)
 
 
 @router.get("/papers/search", response_model=list[SearchHitJson], responses=_ERRORS, summary="Search papers")
@@ -183,12 +186,12 @@ async def search_papers(
     ctx = request.app.state.ctx
     if q is None or not q.strip():
         result = await run_in_threadpool(lambda: feed.recent(ctx, offset=p * limit, limit=limit))
-        return _json([daily_json(item.paper, item.feature) for item in result.items], notice=result.notice)
+        return _json([daily_json(item) for item in result.items], notice=result.notice)
     results = await run_in_threadpool(
         searching.run, ctx, q, searching.Filters(), page=p + 1, per_page=limit
     )
     return _json([
-        daily_json(hit.item.paper, hit.item.feature) | {"searchReason": hit.reason, "searchReasonLabel": hit.reason_label}
+        daily_json(hit.item) | {"searchReason": hit.reason, "searchReasonLabel": hit.reason_label}
         for hit in results.hits
     ])
 
@@ -204,4 +207,4 @@ async def paper_info(request: Request, arxiv_id: str):
     item = await run_in_threadpool(feed.find_paper, request.app.state.ctx, paper_id)
     if item is None:
         return error_response(request, 404, f"Paper {paper_id} is not on this site.")
-    return _json(paper_json(item.paper, item.feature, item.stars))
+    return _json(paper_json(item))

@@ -16,6 +16,8 @@ from paperboard import __version__
 from paperboard.services import feed
 from paperboard.services.context import AppContext, default_context
 from paperboard.web import accounts, api, claims, collections, feeds, moderation, ops, pages, profiles, submissions, subscriptions
+from paperboard.web import comments as comment_routes
+from paperboard.web import votes as vote_routes
 from paperboard.web.apidocs import install_api_docs
 from paperboard.web.auth import SessionCookies, current_member
 from paperboard.web.cache import CacheMiddleware, PageCache
@@ -61,6 +63,9 @@ def create_app(ctx: AppContext) -> FastAPI:
     install_api_docs(app)  # mounts /static/api-docs, so before /static
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(ops.router)
+    # Before the API's GET /api/papers/{id:path} and the pages' /papers/{id:path} catch-alls.
+    app.include_router(vote_routes.router)
+    app.include_router(comment_routes.router)
     app.include_router(api.router)
     # Feed URLs (/papers/feed.rss, /papers/trending/feed.atom) before the pages' /papers/{id} catch-all.
     app.include_router(feeds.router)

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from paperboard.domain.collection import DESCRIPTION_MAX, TITLE_MAX
 from paperboard.errors import UserError
-from paperboard.services import collections, ratelimit
+from paperboard.services import collections, feed, ratelimit
 from paperboard.services.collections import CollectionNotFound
 from paperboard.services.feed import FeedItem
 from paperboard.web.auth import Member, current_member, require_member
@@ -86,7 +86,7 @@ def collection_page(request: Request, username: str, slug: str, member: Member |
     path = collection_path(shown.collection)
     return page(
         request, "collection.html", title=shown.collection.title, canonical=path, description=shown.collection.description,
-        cache=False, shown=shown, items=[FeedItem(paper) for paper, _ in shown.papers],
+        cache=False, shown=shown, items=feed.counted(_ctx(request), [FeedItem(paper) for paper, _ in shown.papers]),
         feed_rss=path + "/feed.rss", feed_atom=path + "/feed.atom",
     )
 

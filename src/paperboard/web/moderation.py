@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from paperboard.services import claims
+from paperboard.services import claims, comments
 from paperboard.web.auth import Member, require_role
 from paperboard.web.rendering import page
 
@@ -19,6 +19,7 @@ def moderation_page(request: Request, member: Member = Depends(require_role("mod
     response = page(
         request, "moderation.html", title="Moderation", canonical="/moderation", cache=False,
         pending_claims=claims.pending(ctx),
+        reported_comments=comments.reported(ctx),
     )
     response.headers["x-robots-tag"] = "noindex"
     return response

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from paperboard.services import profiles
+from paperboard.services import feed, profiles
 from paperboard.services.feed import FeedItem
 from paperboard.web.auth import Member, current_member
 from paperboard.web.errors import error_response
@@ -16,14 +16,15 @@ router = APIRouter(tags=["community"], default_response_class=HTMLResponse)
 
 @router.get("/u/{username}", summary="A member's profile: authored, submitted and upvoted papers, collections")
 def profile_page(request: Request, username: str, member: Member | None = Depends(current_member)):
-    found = profiles.profile(request.app.state.ctx, username[:100], member.id if member else None)
+    ctx = request.app.state.ctx
+    found = profiles.profile(ctx, username[:100], member.id if member else None)
     if found is None:
         return error_response(request, 404, "There is no member with this name.", heading="Member not found")
     return page(
         request, "profile.html", title=found.display_name or found.username, canonical=f"/u/{found.username}",
         description=f"Papers {found.username} wrote, submitted and upvoted on this site.", og_type="profile", cache=False,
         profile=found,
-        authored=[(FeedItem(paper), name) for paper, name in found.authored],
-        submitted=[(FeedItem(paper), day) for paper, day in found.submitted],
-        upvoted=[FeedItem(paper) for paper in found.upvoted],
+        authored=list(zip(feed.counted(ctx, [FeedItem(paper) for paper, _ in found.authored]), [n for _, n in found.authored])),
+        submitted=list(zip(feed.counted(ctx, [FeedItem(paper) for paper, _ in found.submitted]), [d for _, d in found.submitted])),
+        upvoted=feed.counted(ctx, [FeedItem(paper) for paper in found.upvoted]),
     )

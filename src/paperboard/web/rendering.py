@@ -13,7 +13,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from paperboard.domain.comments import render_markdown
 from paperboard.domain.paper import Paper
+from paperboard.services import votes
 from paperboard.web.security import csrf_field
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -63,13 +65,33 @@ def query_url(path: str, params: dict) -> str:
     return path + ("?" + urlencode(kept) if kept else "")
 
 
+def comment_html(body: str) -> Markup:
+    """A comment's markdown as sanitised HTML (``domain.comments.render_markdown``)."""
+    return Markup(render_markdown(body))
+
+
+class MemberUpvotes:
+    """The papers the member looking at a page has upvoted, read on the first question (a page
+    without cards never asks); empty for visitors, whose pages are the cached, shared ones."""
+
+    def __init__(self, ctx, member) -> None:
+        self._ctx, self._member, self._ids = ctx, member, None
+
+    def __contains__(self, paper_id: str) -> bool:
+        if self._member is None:
+            return False
+        if self._ids is None:
+            self._ids = votes.upvoted_among(self._ctx, self._member.id)
+        return paper_id in self._ids
+
+
 @lru_cache(maxsize=1)
 def make_templates() -> Jinja2Templates:
     """One environment per process: templates compile once, however many apps are created."""
     templates = Jinja2Templates(directory=str(TEMPLATES))
     env = templates.env
     env.globals.update(site_name=SITE_NAME, csrf_field=csrf_field, paper_path=paper_path, query_url=query_url)
-    env.filters.update(marked=marked, short_authors=short_authors, human_date=human_date, truncate_text=truncate)
+    env.filters.update(marked=marked, short_authors=short_authors, human_date=human_date, truncate_text=truncate, comment_html=comment_html)
     env.trim_blocks = env.lstrip_blocks = True
     return templates
 
@@ -96,6 +118,9 @@ def page(
             "description": truncate(description, 200),
             "request_path": request.url.path,
             "member": getattr(request.state, "member", None),
+            # For forms that lead back here (upvote buttons) and the member's pressed upvotes.
+            "current_url": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+            "my_upvotes": MemberUpvotes(request.app.state.ctx, getattr(request.state, "member", None)),
             **context,
         },
         status_code=status,

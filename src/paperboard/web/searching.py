@@ -100,7 +100,8 @@ def run(ctx: AppContext, q: str, filters: Filters, *, page: int, per_page: int) 
     """Search ``q`` with ``filters``; the papers come back with their daily features."""
     found = search_service.search(ctx, _clean(q), page=page, per_page=per_page, **filters.as_search_arguments())
     features = feed.features_for(ctx, [hit.paper.id for hit in found.hits])
-    hits = [Hit(FeedItem(h.paper, features.get(h.paper.id)), h.snippet, h.title, h.reason) for h in found.hits]
+    items = feed.counted(ctx, [FeedItem(h.paper, features.get(h.paper.id)) for h in found.hits])
+    hits = [Hit(item, h.snippet, h.title, h.reason) for item, h in zip(items, found.hits)]
     return Results(hits, found.total, found.message, list(found.notes))
 
 
@@ -108,4 +109,4 @@ def similar(ctx: AppContext, paper_id: str) -> list[FeedItem]:
     """Papers nearest in meaning to this one; an empty list when it has no vector yet."""
     found = search_service.similar_papers(ctx, paper_id, SIMILAR_COUNT)
     features = feed.features_for(ctx, [hit.paper.id for hit in found])
-    return [FeedItem(hit.paper, features.get(hit.paper.id)) for hit in found]
+    return feed.counted(ctx, [FeedItem(hit.paper, features.get(hit.paper.id)) for hit in found])

@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import Connection, func, or_, select
 
 from paperboard.adapters.store.papers import row_to_paper
-from paperboard.adapters.store.schema import daily_features, paper_embeddings, papers, submissions, users
+from paperboard.adapters.store.schema import daily_features, paper_embeddings, papers, submissions, upvotes, users
 from paperboard.adapters.store.schema import harvest_checkpoints
 from paperboard.adapters.store.trending import COMPUTED_KEY as TRENDING_COMPUTED_KEY
 from paperboard.domain.paper import DailyFeature, Paper
@@ -68,7 +68,9 @@ def featured_between(
     if order == ORDER_NEWEST:
         ordering = (daily_features.c.featured_on.desc(), daily_features.c.created_at.desc(), papers.c.id.desc())
     else:
-        ordering = (daily_features.c.imported_upvotes.desc(), daily_features.c.featured_on.desc(), papers.c.id.desc())
+        # Members' upvotes count beside the imported ones: one indexed count per featured paper.
+        member_votes = select(func.count()).where(upvotes.c.paper_id == papers.c.id).scalar_subquery()
+        ordering = ((daily_features.c.imported_upvotes + member_votes).desc(), daily_features.c.featured_on.desc(), papers.c.id.desc())
     rows = connection.execute(query.order_by(*ordering).offset(offset).limit(limit)).all()
     total = connection.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     return [(row_to_paper(r), _feature(r)) for r in rows], total
