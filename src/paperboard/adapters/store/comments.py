@@ -78,7 +78,7 @@ def set_hidden(connection: Connection, comment_id: int, moderator_id: int | None
 def add_report(connection: Connection, comment_id: int, user_id: int, reason: str, now: datetime) -> bool:
     """Report; False when this member had reported this comment before (the first report stands)."""
     statement = _insert(connection)(comment_reports).values(comment_id=comment_id, user_id=user_id, reason=reason, created_at=now)
-    return connection.execute(statement.on_conflict_do_nothing()).rowcount == 1
+    return connection.execute(statement.on_conflict_do_nothing().returning(comment_reports.c.comment_id)).first() is not None
 
 
 def resolve_reports(connection: Connection, comment_id: int, now: datetime) -> int:

@@ -31,7 +31,8 @@ def _insert(connection: Connection):
 def add_upvote(connection: Connection, user_id: int, paper_id: str, now: datetime) -> bool:
     """Upvote; False when the member had already upvoted the paper (nothing changes)."""
     statement = _insert(connection)(upvotes).values(user_id=user_id, paper_id=paper_id, created_at=now)
-    return connection.execute(statement.on_conflict_do_nothing()).rowcount == 1
+    # RETURNING rather than rowcount: psycopg does not report a row count for ON CONFLICT DO NOTHING.
+    return connection.execute(statement.on_conflict_do_nothing().returning(upvotes.c.paper_id)).first() is not None
 
 
 def remove_upvote(connection: Connection, user_id: int, paper_id: str) -> bool:
