@@ -42,6 +42,7 @@ def up(
         )
     else:
         _say("scheduled harvest is off")
+    _say(f"keeping the search index current every {settings.index_interval_minutes} min (keyword index, embeddings)")
     if scheduler.jobs:
         scheduler.start()
     listen_host, listen_port = host or settings.host, port or settings.port
