@@ -142,6 +142,16 @@ def counted(ctx: AppContext, items: list[FeedItem]) -> list[FeedItem]:
         return with_counts(connection, items)
 
 
+def cards(ctx: AppContext, papers: list[Paper]) -> list[FeedItem]:
+    """Cards for papers listed outside the feed (profiles, collections): each with its feature
+    (so imported upvotes and the submitter show as on the daily feed) and its counts."""
+    if not papers:
+        return []
+    with ctx.database.read() as connection:
+        features = feed_store.features_of(connection, [p.id for p in papers])
+        return with_counts(connection, [FeedItem(p, features.get(p.id)) for p in papers])
+
+
 @dataclass
 class FeedPage:
     period: Period | None

@@ -86,7 +86,7 @@ def collection_page(request: Request, username: str, slug: str, member: Member |
     path = collection_path(shown.collection)
     return page(
         request, "collection.html", title=shown.collection.title, canonical=path, description=shown.collection.description,
-        cache=False, shown=shown, items=feed.counted(_ctx(request), [FeedItem(paper) for paper, _ in shown.papers]),
+        cache=False, shown=shown, items=feed.cards(_ctx(request), [paper for paper, _ in shown.papers]),
         feed_rss=path + "/feed.rss", feed_atom=path + "/feed.atom",
     )
 

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from paperboard.services import feed, profiles
-from paperboard.services.feed import FeedItem
 from paperboard.web.auth import Member, current_member
 from paperboard.web.errors import error_response
 from paperboard.web.rendering import page
@@ -24,7 +23,7 @@ def profile_page(request: Request, username: str, member: Member | None = Depend
         request, "profile.html", title=found.display_name or found.username, canonical=f"/u/{found.username}",
         description=f"Papers {found.username} wrote, submitted and upvoted on this site.", og_type="profile", cache=False,
         profile=found,
-        authored=list(zip(feed.counted(ctx, [FeedItem(paper) for paper, _ in found.authored]), [n for _, n in found.authored])),
-        submitted=list(zip(feed.counted(ctx, [FeedItem(paper) for paper, _ in found.submitted]), [d for _, d in found.submitted])),
-        upvoted=feed.counted(ctx, [FeedItem(paper) for paper in found.upvoted]),
+        authored=list(zip(feed.cards(ctx, [paper for paper, _ in found.authored]), [name for _, name in found.authored])),
+        submitted=list(zip(feed.cards(ctx, [paper for paper, _ in found.submitted]), [day for _, day in found.submitted])),
+        upvoted=feed.cards(ctx, found.upvoted),
     )
