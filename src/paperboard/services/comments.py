@@ -18,6 +18,7 @@ from paperboard.services.context import AppContext
 from paperboard.services.votes import require_paper
 
 REASON_MAX_CHARS = 500
+_LARGEST_ID = 2**63 - 1  # a larger number in a URL names no comment (and would overflow the column)
 
 
 class CommentNotFound(UserError):
@@ -66,7 +67,7 @@ def _body(ctx: AppContext, body: str | None) -> str:
 
 
 def _find(connection, comment_id: int) -> Comment:
-    comment = store.get_comment(connection, comment_id)
+    comment = store.get_comment(connection, comment_id) if 0 < comment_id <= _LARGEST_ID else None
     if comment is None:
         raise CommentNotFound(comment_id)
     return comment
@@ -80,7 +81,7 @@ def post(ctx: AppContext, member_id: int, paper: str, body: str | None, *, paren
         paper_id = require_paper(connection, paper)
         attach_to = None
         if parent_id is not None:
-            parent = store.get_comment(connection, parent_id)
+            parent = store.get_comment(connection, parent_id) if 0 < parent_id <= _LARGEST_ID else None
             if parent is None or parent.paper_id != paper_id:
                 raise Refused(f"Comment {parent_id} is not on this paper, so there is nothing to reply to.")
             if parent.hidden:

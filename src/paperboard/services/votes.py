@@ -51,7 +51,7 @@ def paper_key(text: str) -> str:
     try:
         return parse_arxiv_id(text).base
     except InvalidArxivId:
-        if ":" in text and 0 < len(text) <= MAX_ID_CHARS:
+        if ":" in text and 0 < len(text) <= MAX_ID_CHARS and text.isprintable() and " " not in text:
             return text
         raise PaperNotFound(text) from None
 

@@ -59,7 +59,7 @@ class DiscussionJson(BaseModel):
 
 class NewCommentJson(BaseModel):
     body: str = Field(..., description="Markdown (links, emphasis, code, lists, quotes; no HTML or images).", **_BODY_FIELD)
-    parentId: int | None = Field(None, description="Reply to this comment (a reply to a reply attaches to its thread).")
+    parentId: int | None = Field(None, ge=1, le=2**63 - 1, description="Reply to this comment (a reply to a reply attaches to its thread).")
 
 
 class CommentEditJson(BaseModel):
@@ -115,7 +115,7 @@ async def post_form(
     arxiv_id: str,
     member: Member = Depends(require_verified),
     body: str = Form("", **_BODY_FIELD),
-    parent_id: int | None = Form(None, ge=1, le=2**31 - 1),
+    parent_id: int | None = Form(None, ge=1, le=2**63 - 1),
 ):
     try:
         comment = await _post(request, member, arxiv_id, body, parent_id)
