@@ -128,7 +128,7 @@ subscriptions = Table(
     Column("confirmation_sent_at", DateTime),
     Column("unsubscribed_at", DateTime),
     Index(None, "status"),
-    Index(None, "frequency", "status"),
+    Index(None, "frequency", "status", "email"),  # a digest run's pages of due subscribers: one range each
 )
 
 # Each digest exactly once: a row per (subscriber, period) is claimed (status "sending") and
