@@ -45,10 +45,14 @@ def _count(html: str) -> int:
 
 
 def test_upvote_form_counts_once_shows_the_pressed_state_and_goes_back(ctx, app):
+    ada = Browser(app).login(member(ctx, "ada"))
     visitor = Browser(app)
     assert _count(visitor.get("/papers").text) == 4  # imported upvotes only; cached now
+    # Another web process on the same database, which learns of writes only through the data version.
+    other_ctx = make_ctx(ctx.settings.database_url, ctx.settings.home, web_cache_seconds=0.001)
+    other = Browser(create_app(other_ctx))
+    assert _count(other.get(f"/papers/{PAPER}").text) == 4
     assert 'href="/login?next=' in _votes_box(visitor.get("/papers").text)
-    ada = Browser(app).login(member(ctx, "ada"))
     box = _votes_box(ada.get("/papers").text)
     assert 'aria-pressed="false"' in box and 'value="add"' in box
     back = f"/papers?date={today().isoformat()}"
@@ -62,9 +66,8 @@ def test_upvote_form_counts_once_shows_the_pressed_state_and_goes_back(ctx, app)
     assert _count(visitor.get(f"/papers/{PAPER}").text) == 5
     assert visitor.get("/api/papers/" + PAPER).json()["upvotes"] == 5
     assert visitor.get("/api/daily_papers").json()[0]["paper"]["upvotes"] == 5
-    # Another site (process) on the same database sees it through the data version.
-    other = Browser(create_app(ctx))
     assert _count(other.get(f"/papers/{PAPER}").text) == 5
+    other_ctx.database.dispose()
     removed = ada.post(f"/papers/{PAPER}/upvote", {"action": "remove", "next": "https://evil.example/"})
     assert removed.headers["location"] == f"/papers/{PAPER}"  # only same-site paths to go back to
     assert _count(visitor.get("/papers").text) == 4 and 'aria-pressed="false"' in _votes_box(ada.get("/papers").text)
