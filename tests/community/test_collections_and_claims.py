@@ -7,7 +7,7 @@ import pytest
 from paperboard.adapters.store import users as user_store
 from paperboard.adapters.store.schema import upvotes
 from paperboard.errors import UserError
-from paperboard.services import claims, collections, profiles, submissions
+from paperboard.services import claims, collections, feed, profiles, submissions
 from paperboard.services.claims import ClaimNotFound
 from paperboard.services.collections import CollectionNotFound
 from tests.community.conftest import NOW, add_member, add_paper
@@ -139,3 +139,20 @@ def test_profile_lists_authored_submitted_upvoted_and_collections(ctx, database)
         user_store.delete_user(connection, alice)
     assert profiles.profile(ctx, "alice", viewer_id=None) is None
     assert claims.approved_on(ctx, "2604.00001") == {}
+
+
+def test_the_data_version_moves_when_credits_change(ctx, database):
+    """Cached pages show approved claims and submitters' names: deciding a claim or deleting a
+    member must empty the page caches of every web process."""
+    alice = add_member(database, "alice")
+    moderator = add_member(database, "mod1", role="moderator")
+    add_paper(database, "2604.00001")
+    claim_id = claims.claim(ctx, alice, "2604.00001", 0).claim.id
+    before = feed.data_version(ctx)
+    claims.decide(ctx, moderator, claim_id, "approved")
+    approved = feed.data_version(ctx)
+    claims.decide(ctx, moderator, claim_id, "rejected")
+    rejected = feed.data_version(ctx)
+    with database.write() as connection:
+        user_store.delete_user(connection, alice)
+    assert len({before, approved, rejected, feed.data_version(ctx)}) == 4
