@@ -51,7 +51,10 @@ def _not_found(request: Request, error: CollectionNotFound):
 
 @router.get("/collections/new", summary="The form to create a collection")
 def new_collection_page(request: Request, member: Member = Depends(require_member), paper: str = Query("", **_PAPER)):
-    return page(request, "collection_new.html", title="New collection", canonical="/collections/new", cache=False, paper_id=paper, form={}, error=None)
+    return page(
+        request, "collection_new.html", title="New collection", canonical="/collections/new", cache=False,
+        paper_id=paper, form={}, error=None,
+    )
 
 
 @router.post("/collections", summary="Create a collection (optionally with a first paper)")

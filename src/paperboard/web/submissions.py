@@ -56,7 +56,8 @@ async def submit_with_fetch(request: Request, member: Member, text: str) -> subm
     except UnknownPaper as unknown:
         outcome = await request.app.state.indexer.index(unknown.paper_id)
         if not outcome.indexed:
-            raise UserError(f"This site does not have arXiv:{unknown.paper_id} and could not fetch it. {outcome.reason}") from None
+            reason = f"This site does not have arXiv:{unknown.paper_id} and could not fetch it. {outcome.reason}"
+            raise UserError(reason) from None
         result = await run_in_threadpool(submissions.submit, ctx, member.id, text)
     request.app.state.cache.invalidate()  # this process's cached daily pages predate the feature
     return result
