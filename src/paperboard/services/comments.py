@@ -118,8 +118,9 @@ def delete(ctx: AppContext, member_id: int, comment_id: int, *, now: datetime | 
         return store.get_comment(connection, comment_id)
 
 
-def report(ctx: AppContext, member_id: int, comment_id: int, reason: str | None, *, now: datetime | None = None) -> bool:
-    """Report someone else's comment to the moderators; False when this member had reported it already."""
+def report(ctx: AppContext, member_id: int, comment_id: int, reason: str | None, *, now: datetime | None = None) -> Comment:
+    """Report someone else's comment to the moderators; a second report by the same member changes
+    nothing (the first one stands)."""
     reason = " ".join((reason or "").split())[:REASON_MAX_CHARS]
     with ctx.database.write() as connection:
         comment = _find(connection, comment_id)
@@ -127,7 +128,8 @@ def report(ctx: AppContext, member_id: int, comment_id: int, reason: str | None,
             raise Refused("You cannot report your own comment; edit or delete it instead.")
         if comment.deleted:
             raise Gone("This comment was deleted by its author; there is nothing left to report.")
-        return store.add_report(connection, comment_id, member_id, reason, now or _now())
+        store.add_report(connection, comment_id, member_id, reason, now or _now())
+        return comment
 
 
 def discussion(ctx: AppContext, paper: str, *, viewer_id: int | None = None, moderator: bool = False) -> Discussion:

@@ -88,24 +88,54 @@ def _ctx(request: Request):
     return request.app.state.ctx
 
 
-def _refused(request: Request, error: UserError, heading: str = "That did not work"):
-    return error_response(request, getattr(error, "status", 400), str(error), heading=heading)
-
-
-def _changed(request: Request) -> None:
-    request.app.state.cache.invalidate()
-
-
 def _back_to(comment: Comment) -> RedirectResponse:
     return RedirectResponse(paper_path(comment.paper_id) + f"#comment-{comment.id}", status_code=303)
 
 
-async def _post(request: Request, member: Member, arxiv_id: str, body: str, parent_id: int | None) -> Comment:
+async def _attempt(request: Request, work, *, heading: str = "That did not work", limiter: str | None = None, member: Member | None = None):
+    """Run one change (after counting it against ``limiter``): the comment it returns, or the
+    refusal as a page or JSON (``error_response`` picks by path) with the status that fits.
+    Over a limit is the site's 429 with ``Retry-After``."""
     ctx = _ctx(request)
-    await run_in_threadpool(ratelimit.check, ctx, "comment", str(member.id))
-    comment = await run_in_threadpool(lambda: comments.post(ctx, member.id, arxiv_id, body, parent_id=parent_id))
-    _changed(request)
+    try:
+        if limiter is not None:
+            await run_in_threadpool(ratelimit.check, ctx, limiter, str(member.id))
+        comment = await run_in_threadpool(work, ctx)
+    except ratelimit.RateLimited:
+        raise
+    except UserError as error:
+        return error_response(request, getattr(error, "status", 400), str(error), heading=heading)
+    request.app.state.cache.invalidate()  # visitors' cached pages show the change at once
     return comment
+
+
+def _answer(result, respond):
+    """``respond(comment)`` when the change went through, else the refusal as it is."""
+    return respond(result) if isinstance(result, Comment) else result
+
+
+def _as_json(status: int = 200):
+    return lambda comment: JSONResponse(comment_json(comment), status_code=status)
+
+
+def _new_comment(member: Member, arxiv_id: str, body: str, parent_id: int | None):
+    return lambda ctx: comments.post(ctx, member.id, arxiv_id, body, parent_id=parent_id)
+
+
+def _edit(member: Member, comment_id: int, body: str):
+    return lambda ctx: comments.edit(ctx, member.id, comment_id, body)
+
+
+def _delete(member: Member, comment_id: int):
+    return lambda ctx: comments.delete(ctx, member.id, comment_id)
+
+
+def _verified(member: Member, work):
+    def run(ctx):
+        require_verified_member(member)
+        return work(ctx)
+
+    return run
 
 
 # -- forms on the paper page ---------------------------------------------------------------------
@@ -117,63 +147,42 @@ async def post_form(
     body: str = Form("", **_BODY_FIELD),
     parent_id: int | None = Form(None, ge=1, le=2**63 - 1),
 ):
-    try:
-        comment = await _post(request, member, arxiv_id, body, parent_id)
-    except UserError as error:
-        if isinstance(error, ratelimit.RateLimited):
-            raise
-        return _refused(request, error, "Your comment was not posted")
-    return _back_to(comment)
+    work = _new_comment(member, arxiv_id, body, parent_id)
+    return _answer(await _attempt(request, work, heading="Your comment was not posted", limiter="comment", member=member), _back_to)
 
 
 @router.post("/comments/{comment_id:int}/edit", summary="Edit your comment (form)")
 async def edit_form(request: Request, comment_id: int, member: Member = Depends(require_verified), body: str = Form("", **_BODY_FIELD)):
-    ctx = _ctx(request)
-    await run_in_threadpool(ratelimit.check, ctx, "comment", str(member.id))
-    try:
-        comment = await run_in_threadpool(comments.edit, ctx, member.id, comment_id, body)
-    except UserError as error:
-        return _refused(request, error, "Your change was not saved")
-    _changed(request)
-    return _back_to(comment)
+    work = _edit(member, comment_id, body)
+    return _answer(await _attempt(request, work, heading="Your change was not saved", limiter="comment", member=member), _back_to)
 
 
 @router.post("/comments/{comment_id:int}/delete", summary="Delete your comment (form)")
 async def delete_form(request: Request, comment_id: int, member: Member = Depends(require_verified)):
-    try:
-        comment = await run_in_threadpool(comments.delete, _ctx(request), member.id, comment_id)
-    except UserError as error:
-        return _refused(request, error)
-    _changed(request)
-    return _back_to(comment)
+    return _answer(await _attempt(request, _delete(member, comment_id)), _back_to)
 
 
 @router.post("/comments/{comment_id:int}/report", summary="Report a comment to the moderators (form)")
 async def report_form(request: Request, comment_id: int, member: Member = Depends(require_verified), reason: str = Form("", max_length=2000)):
-    ctx = _ctx(request)
-    await run_in_threadpool(ratelimit.check, ctx, "report", str(member.id))
-    try:
-        await run_in_threadpool(comments.report, ctx, member.id, comment_id, reason)
-        comment = await run_in_threadpool(comments.comment_of, ctx, comment_id)
-    except UserError as error:
-        return _refused(request, error, "The report was not taken")
-    return _back_to(comment)
+    def work(ctx):
+        return comments.report(ctx, member.id, comment_id, reason)
+
+    return _answer(await _attempt(request, work, heading="The report was not taken", limiter="report", member=member), _back_to)
 
 
 @router.post("/moderation/comments/{comment_id:int}/{decision}", summary="Hide, unhide or dismiss reports of a comment (moderators)")
-def moderate_form(
+async def moderate_form(
     request: Request,
     comment_id: int,
     decision: Literal["hide", "unhide", "dismiss"],
     member: Member = Depends(require_role("moderator")),
     next_path: str | None = Form(None, alias="next", max_length=2000),
 ):
-    try:
-        comments.moderate(_ctx(request), member.id, comment_id, decision)
-    except UserError as error:
-        return _refused(request, error)
-    _changed(request)
-    return RedirectResponse(safe_next(next_path, "/moderation#comments"), status_code=303)
+    def work(ctx):
+        return comments.moderate(ctx, member.id, comment_id, decision)
+
+    back = RedirectResponse(safe_next(next_path, "/moderation#comments"), status_code=303)
+    return _answer(await _attempt(request, work), lambda _: back)
 
 
 # -- JSON API ------------------------------------------------------------------------------------
@@ -183,20 +192,14 @@ _API_ERRORS = {
 }
 
 
-def _api_refused(request: Request, error: UserError):
-    if isinstance(error, ratelimit.RateLimited):
-        raise error
-    return error_response(request, getattr(error, "status", 400), str(error))
-
-
 @router.get("/api/papers/{arxiv_id:path}/comments", response_model=DiscussionJson, responses=_API_ERRORS,
             summary="A paper's comments, threaded one level")
 async def list_api(request: Request, arxiv_id: str, member: Member | None = Depends(current_member)):
-    ctx = _ctx(request)
+    moderator = bool(member and member.has_role("moderator"))
     try:
-        found = await run_in_threadpool(lambda: comments.discussion(
-            ctx, arxiv_id, viewer_id=member.id if member else None, moderator=bool(member and member.has_role("moderator"))
-        ))
+        found = await run_in_threadpool(
+            lambda: comments.discussion(_ctx(request), arxiv_id, viewer_id=member.id if member else None, moderator=moderator)
+        )
     except PaperNotFound as error:
         return error_response(request, 404, str(error))
     body = {
@@ -212,35 +215,18 @@ async def list_api(request: Request, arxiv_id: str, member: Member | None = Depe
 @router.post("/api/papers/{arxiv_id:path}/comments", response_model=CommentJson, status_code=201, responses=_API_ERRORS,
              summary="Comment on a paper (personal API token)")
 async def post_api(request: Request, arxiv_id: str, new: NewCommentJson = Body(...), member: Member = Depends(api_member)):
-    try:
-        require_verified_member(member)
-        comment = await _post(request, member, arxiv_id, new.body, new.parentId)
-    except UserError as error:
-        return _api_refused(request, error)
-    return JSONResponse(comment_json(comment), status_code=201)
+    work = _verified(member, _new_comment(member, arxiv_id, new.body, new.parentId))
+    return _answer(await _attempt(request, work, limiter="comment", member=member), _as_json(201))
 
 
 @router.patch("/api/comments/{comment_id:int}", response_model=CommentJson, responses=_API_ERRORS,
               summary="Edit your comment (personal API token)")
 async def edit_api(request: Request, comment_id: int, change: CommentEditJson = Body(...), member: Member = Depends(api_member)):
-    ctx = _ctx(request)
-    try:
-        require_verified_member(member)
-        await run_in_threadpool(ratelimit.check, ctx, "comment", str(member.id))
-        comment = await run_in_threadpool(comments.edit, ctx, member.id, comment_id, change.body)
-    except UserError as error:
-        return _api_refused(request, error)
-    _changed(request)
-    return JSONResponse(comment_json(comment))
+    work = _verified(member, _edit(member, comment_id, change.body))
+    return _answer(await _attempt(request, work, limiter="comment", member=member), _as_json())
 
 
 @router.delete("/api/comments/{comment_id:int}", response_model=CommentJson, responses=_API_ERRORS,
                summary="Delete your comment (personal API token); it keeps its place, its body is gone")
 async def delete_api(request: Request, comment_id: int, member: Member = Depends(api_member)):
-    try:
-        comment = await run_in_threadpool(comments.delete, _ctx(request), member.id, comment_id)
-    except UserError as error:
-        return _api_refused(request, error)
-    _changed(request)
-    return JSONResponse(comment_json(comment))
-
+    return _answer(await _attempt(request, _delete(member, comment_id)), _as_json())

@@ -79,17 +79,10 @@ _API_ERRORS = {401: {"model": ErrorJson}, 403: {"model": ErrorJson}, 404: {"mode
 
 @router.post("/api/papers/{arxiv_id:path}/upvote", response_model=VoteJson, responses=_API_ERRORS,
              summary="Upvote a paper (personal API token); idempotent")
-async def upvote_api(request: Request, arxiv_id: str, member: Member = Depends(api_member)):
-    try:
-        return _vote_json(request, await _vote(request, member, arxiv_id, True))
-    except votes.PaperNotFound as error:
-        return error_response(request, 404, str(error))
-
-
 @router.delete("/api/papers/{arxiv_id:path}/upvote", response_model=VoteJson, responses=_API_ERRORS,
                summary="Take your upvote of a paper back (personal API token); idempotent")
-async def remove_upvote_api(request: Request, arxiv_id: str, member: Member = Depends(api_member)):
+async def upvote_api(request: Request, arxiv_id: str, member: Member = Depends(api_member)):
     try:
-        return _vote_json(request, await _vote(request, member, arxiv_id, False))
+        return _vote_json(request, await _vote(request, member, arxiv_id, request.method == "POST"))
     except votes.PaperNotFound as error:
         return error_response(request, 404, str(error))
