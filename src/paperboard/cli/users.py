@@ -35,7 +35,7 @@ def create_admin(
     from paperboard.services import accounts
 
     ctx = context()
-    existing = next((u for u in accounts.list_members(ctx) if u.email == accounts.checked_email(email)), None)
+    existing = accounts.member_by_email(ctx, email)
     password = None if existing is not None else _password_from(password_stdin)
     user, created = accounts.create_admin(ctx, email, password=password, username=username)
     if created:

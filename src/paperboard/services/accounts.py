@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
@@ -36,9 +37,13 @@ _hasher = PasswordHasher()
 # A token's "last used" is written at most this often: a script calling the API in a loop should
 # not turn every read into a write.
 _TOUCH_EVERY = timedelta(minutes=5)
-# Checked against when the login names nobody, so a wrong email costs the same time as a wrong
-# password and response times do not tell which addresses have accounts.
-_DUMMY_HASH = _hasher.hash("paperboard: no such member")
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Checked against when a login names nobody, so a wrong email costs the same time as a wrong
+    password and response times do not tell which addresses have accounts."""
+    return _hasher.hash("paperboard: no such member")
 
 
 class AccountError(UserError):
@@ -113,6 +118,11 @@ def get_member(ctx: AppContext, user_id: int) -> UserRow | None:
         return store.get_user(connection, user_id)
 
 
+def member_by_email(ctx: AppContext, email: str) -> UserRow | None:
+    with ctx.database.read() as connection:
+        return store.find_by_email(connection, checked_email(email))
+
+
 def session_user(ctx: AppContext, user_id: int, session_version: int) -> UserRow | None:
     """The member a session cookie names, if the session is still current."""
     with ctx.database.read() as connection:
@@ -139,7 +149,7 @@ def log_in(ctx: AppContext, identifier: str, password: str, *, ip: str, now: dat
     # Counted per account, whether its email or its username was typed; per text for no account.
     ratelimit.check(ctx, "login_account", str(user.id) if user is not None else identifier)
     if user is None:
-        password_matches(_DUMMY_HASH, password or "")
+        password_matches(_dummy_hash(), password or "")
         raise AccountError(WRONG_LOGIN)
     if not password_matches(user.password_hash, password or ""):
         raise AccountError(WRONG_LOGIN)
