@@ -147,3 +147,10 @@ def test_session_cookie_flags(site_ctx, tmp_path):
         assert cookie.startswith(f"{COOKIE}=") and "HttpOnly" in cookie and "SameSite=lax" in cookie
         assert "Max-Age=2592000" in cookie and "Path=/" in cookie
         assert ("Secure" in cookie) is secure
+
+
+def test_a_page_the_router_cannot_find_still_greets_the_member(client, site_ctx):
+    _login(client, make_member(site_ctx, "ada"))
+    missing = client.get("/no/such/page")
+    assert missing.status_code == 404 and ">ada</a>" in missing.text and "Log out" in missing.text
+    assert client.get("/no/such/page", headers={"Authorization": "Bearer revoked"}).status_code == 404

@@ -4,6 +4,7 @@ clear message for anything the client got wrong, never a bare 500."""
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from paperboard.adapters.store.database import ReadTimeout
 from paperboard.errors import UserError
 from paperboard.services.ratelimit import RateLimited
-from paperboard.web.auth import LoginRequired, login_path
+from paperboard.web.auth import LoginRequired, current_member, login_path
 from paperboard.web.rendering import page
 from paperboard.web.security import CsrfRejected
 
@@ -72,6 +73,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException):
+        if error.status_code in (404, 405) and not wants_json(request):
+            # Raised by the router before any route dependency ran: find the member for the header.
+            with suppress(StarletteHTTPException):
+                await current_member(request)
         if error.status_code == 404:
             message = error.detail if error.detail != "Not Found" else f"There is no page at {request.url.path}."
             return error_response(request, 404, message, heading="Not found")
