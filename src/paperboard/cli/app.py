@@ -20,7 +20,7 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported for their side effect of adding commands to ``app``.
-    from paperboard.cli import db, embed, features, ingest, mail, search, stars, transfer, trending, up, web  # noqa: F401
+    from paperboard.cli import db, embed, features, ingest, mail, search, stars, transfer, trending, up, users, web  # noqa: F401
 
 
 def main() -> None:
