@@ -162,3 +162,5 @@ def test_a_deleted_members_submission_is_credited_to_a_former_member(ctx, app):
         user_store.delete_user(connection, ada.id)
     page = Browser(app).get(f"/papers?date={today().isoformat()}").text
     assert "submitted by a former member" in page and "/u/ada" not in page
+    listed = Browser(app).get("/api/daily_papers", params={"date": today().isoformat()}).json()
+    assert listed[0]["submittedBy"] is None and "ada" not in str(listed)

@@ -109,7 +109,8 @@ def paper_json(item: FeedItem) -> dict:
         "authors": [{"name": name, "hidden": False} for name in paper.authors],
         "publishedAt": hf_time(paper.published or paper.announced),
         "submittedOnDailyAt": hf_time(feature.featured_on) if feature else None,
-        "submittedOnDailyBy": _user(feature.credited) if feature else None,
+        # A handle or nothing: a deleted member's submission has no user (pages say "a former member").
+        "submittedOnDailyBy": _user(feature.member or feature.submitter) if feature else None,
         "upvotes": item.upvotes,
         "numComments": item.comment_count,
         "projectPage": paper.project_url,
