@@ -47,9 +47,10 @@ K1, B = bm25.K1, bm25.B
 TITLE_WEIGHT = 1.0
 ABSTRACT_WEIGHT = 1.0
 AUTHORS_WEIGHT = 1.0
+_WEIGHTS = (TITLE_WEIGHT, ABSTRACT_WEIGHT, AUTHORS_WEIGHT)
 SCORING_BUDGET = 10_000  # matching rows the engine ranks itself (exact BM25)
-RARE_BUDGET = 2_000  # above that: every paper holding the rarest words, up to this many rows...
-NEWEST = 1_000  # ...and this many of the newest holding all the words (title first, then anywhere)
+RARE_BUDGET = 1_000  # above that: every paper holding the rarest words, up to this many rows...
+NEWEST = 250  # ...and this many of the newest holding all the words (title first, then anywhere)
 MAX_TERMS = 32  # a pasted abstract is searched by its first 32 distinct terms
 # Part of every text hash: changing the analyzer re-indexes everything on the next catch-up.
 ANALYZER_VERSION = "snowball-en-1"
@@ -395,15 +396,18 @@ class SqliteKeywordIndex(KeywordIndex):
                     "JOIN search_fts_content AS c ON c.id = d.doc_id WHERE d.doc_id IN :ids"
                 ).bindparams(bindparam("ids", doc_ids[start : start + _CHUNK], expanding=True))
             )
-            for paper_id, length, title, abstract, authors in rows:
-                # Terms are single-spaced; doubling the spaces lets " term " count repeats that touch.
-                fields = [f" {(value or '').replace(' ', '  ')} " for value in (title, abstract, authors)]
+            for paper_id, length, *fields in rows:
+                fields = [value or "" for value in fields]
+                # One substring probe rules most words out; only a present word splits the fields.
+                joined = f" {fields[0]} \n {fields[1]} \n {fields[2]} "
+                tokens = None
                 counts = {}
                 for term, needle in needles:
-                    tf = (TITLE_WEIGHT * fields[0].count(needle) + ABSTRACT_WEIGHT * fields[1].count(needle)
-                          + AUTHORS_WEIGHT * fields[2].count(needle))
-                    if tf:
-                        counts[term] = tf
+                    if needle not in joined:
+                        continue
+                    if tokens is None:
+                        tokens = [field.split() for field in fields]
+                    counts[term] = sum(weight * field.count(term) for weight, field in zip(_WEIGHTS, tokens))
                 yield paper_id, length, counts
 
     def _add_terms(self, connection, documents):
