@@ -20,12 +20,12 @@ from paperboard.domain.comments import Comment, render_markdown
 from paperboard.errors import UserError
 from paperboard.services import comments, ratelimit
 from paperboard.services.votes import PaperNotFound
-from paperboard.web.api import hf_time
+from paperboard.web.api import ErrorJson, hf_time
 from paperboard.web.auth import Member, api_member, current_member, require_role, require_verified
 from paperboard.web.errors import error_response
 from paperboard.web.rendering import CACHE_HEADER, paper_path
 from paperboard.web.submissions import require_verified as require_verified_member
-from paperboard.web.votes import ErrorJson, safe_next
+from paperboard.web.votes import safe_next
 
 router = APIRouter(tags=["community"], default_response_class=HTMLResponse)
 

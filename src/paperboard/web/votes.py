@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from paperboard.services import ratelimit, votes
 from paperboard.services.votes import VoteState
+from paperboard.web.api import ErrorJson
 from paperboard.web.auth import Member, api_member, require_member
 from paperboard.web.errors import error_response
 from paperboard.web.rendering import paper_path
@@ -30,10 +31,6 @@ class VoteJson(BaseModel):
     upvotes: int = Field(description="Members' upvotes plus the upvotes imported with the daily feature.")
     memberUpvotes: int
     importedUpvotes: int
-
-
-class ErrorJson(BaseModel):
-    error: str
 
 
 def safe_next(target: str | None, fallback: str) -> str:
