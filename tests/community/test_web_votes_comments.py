@@ -65,6 +65,7 @@ def test_upvote_form_counts_once_shows_the_pressed_state_and_goes_back(ctx, app)
     assert _count(visitor.get("/papers").text) == 5
     assert _count(visitor.get(f"/papers/{PAPER}").text) == 5
     assert visitor.get("/api/papers/" + PAPER).json()["upvotes"] == 5
+    assert "(5 upvotes)" in visitor.get(f"/papers/{PAPER}.md").text
     assert visitor.get("/api/daily_papers").json()[0]["paper"]["upvotes"] == 5
     assert _count(other.get(f"/papers/{PAPER}").text) == 5
     other_ctx.database.dispose()

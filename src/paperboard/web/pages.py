@@ -226,7 +226,7 @@ async def paper(request: Request, arxiv_id: str):
     if item is None:
         return _not_found(request, f"This site has no paper {paper_id}.")
     if as_markdown:
-        response = PlainTextResponse(paper_markdown(item.paper, item.feature, request.app.state.base_url), media_type="text/markdown; charset=utf-8")
+        response = PlainTextResponse(paper_markdown(item.paper, item.feature, request.app.state.base_url, upvotes=item.upvotes), media_type="text/markdown; charset=utf-8")
         response.headers[CACHE_HEADER] = "1"
         response.headers["vary"] = "Accept"
         response.headers["x-content-type-options"] = "nosniff"

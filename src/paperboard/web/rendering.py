@@ -131,8 +131,9 @@ def page(
     return response
 
 
-def paper_markdown(paper: Paper, feature, base_url: str) -> str:
-    """The paper as markdown, like the page: title, authors, links, abstract (text kept as written)."""
+def paper_markdown(paper: Paper, feature, base_url: str, *, upvotes: int | None = None) -> str:
+    """The paper as markdown, like the page: title, authors, links, abstract (text kept as written).
+    ``upvotes``: members' and imported together, as the page shows (default: the imported ones)."""
     lines = [f"# {_one_line(paper.title)}", ""]
     if paper.authors:
         lines += [f"**Authors:** {', '.join(_one_line(a) for a in paper.authors)}", ""]
@@ -144,7 +145,7 @@ def paper_markdown(paper: Paper, feature, base_url: str) -> str:
     if paper.published:
         facts.append(f"- Published: {paper.published.date().isoformat()}")
     if feature is not None:
-        facts.append(f"- Featured on: {feature.featured_on.isoformat()} ({feature.upvotes} upvotes)")
+        facts.append(f"- Featured on: {feature.featured_on.isoformat()} ({feature.upvotes if upvotes is None else upvotes} upvotes)")
     if paper.categories:
         facts.append(f"- Categories: {', '.join(paper.categories)}")
     facts += [f"- Code: {url}" for url in paper.code_urls]
