@@ -126,5 +126,5 @@ def test_the_scheduled_catch_up_names_a_missing_model_once(tmp_path, database, m
     assert first.startswith("2 papers keyword-indexed; papers not embedded: the embedding model package")
     assert first.endswith("words-only search until it is installed")
     _add_papers(database, 1, start=2)
-    assert catch_up() == "1 papers keyword-indexed"
+    assert catch_up() == "1 paper keyword-indexed"
     assert catch_up() is None

@@ -76,7 +76,7 @@ def index_after_ingest(ctx: AppContext, embed: bool | None, *, quiet: bool = Fal
 
 
 def _summary(counts: IndexCounts, embed: bool) -> None:
-    line = f"search index: {counts.keyword_indexed:,} papers keyword-indexed"
+    line = f"search index: {counts.keyword_indexed:,} paper{'s' * (counts.keyword_indexed != 1)} keyword-indexed"
     if counts.embedded:
         rate = counts.embedded / counts.embed_seconds if counts.embed_seconds else 0.0
         line += f", {counts.embedded:,} embedded ({rate:.1f} papers/s)"

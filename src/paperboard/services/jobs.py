@@ -74,7 +74,7 @@ class SearchIndexCatchUp:
         counts = index_papers(self.ctx, embed_limit=CATCH_UP_EMBED_LIMIT)
         parts = []
         if counts.keyword_indexed:
-            parts.append(f"{counts.keyword_indexed:,} papers keyword-indexed")
+            parts.append(f"{counts.keyword_indexed:,} paper{'s' * (counts.keyword_indexed != 1)} keyword-indexed")
         if counts.embedded:
             parts.append(f"{counts.embedded:,} embedded")
         if counts.embedding_note and counts.embedding_note != self._told_note:
