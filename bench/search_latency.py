@@ -198,7 +198,7 @@ def build_keyword_index(database: Database, workers: int) -> None:
     after = ""
     try:
         while True:
-            with database.read() as connection:
+            with database.read(timeout_ms=600_000) as connection:
                 stale = keywords.stale_ids(connection, 5000, after)
                 batch = get_papers(connection, stale)
             if not stale:
