@@ -18,6 +18,13 @@ def _say(line: str) -> None:
     console.print(f"[dim]paperboard[/] {line}", highlight=False, soft_wrap=True)
 
 
+def _quiet_source_retries() -> None:
+    """A long-running process reports each job's outcome in one line (an unreachable arXiv included);
+    the retries inside a job are detail that would otherwise flood its console with one line each."""
+    for name in ("paperboard.http", "paperboard.github"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 @app.command()
 def up(
     host: str = typer.Option(None, help="Listen address (default: PAPERBOARD_HOST)."),
@@ -30,6 +37,7 @@ def up(
     from paperboard.web.app import create_app
 
     ctx = context(migrate=False)
+    _quiet_source_retries()
     before, after = ctx.migrate()
     settings = ctx.settings
     _say(f"database {ctx.database.url.render_as_string(hide_password=True)} at revision {after}"
@@ -65,6 +73,7 @@ def worker() -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     logging.basicConfig(level=logging.INFO)
+    _quiet_source_retries()
     scheduler.start()
     _say(f"worker running {', '.join(job.name for job in scheduler.jobs)}")
     stop.wait()
