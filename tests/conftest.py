@@ -95,3 +95,28 @@ def paperboard_env(tmp_path, monkeypatch, database_url):
     get_settings.cache_clear()
     yield tmp_path / "home"
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def run_paperboard(monkeypatch, capsys):
+    """Run ``paperboard ARGS...`` in this process, as a shell would; returns (exit code, stdout, stderr).
+
+    ``stdin`` feeds a command that reads it (``users create-admin --password-stdin``).
+    """
+    import io
+    import sys
+
+    from paperboard.cli.app import main
+
+    def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "argv", ["paperboard", *args])
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin or ""))
+        try:
+            main()
+            code = 0
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 1
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

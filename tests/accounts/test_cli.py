@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 
 import pytest
 
-from paperboard.cli.app import main
 from paperboard.services import accounts
 from paperboard.services.context import AppContext
 from paperboard.settings import get_settings
@@ -17,19 +14,8 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
-def cli(paperboard_env, monkeypatch, capsys):
-    def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["paperboard", *args])
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin or ""))
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
+def cli(paperboard_env, monkeypatch, run_paperboard):
+    return run_paperboard
 
 
 def _ctx() -> AppContext:

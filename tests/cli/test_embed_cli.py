@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
@@ -15,8 +14,7 @@ from paperboard.settings import get_settings
 
 
 @pytest.fixture
-def paperboard(paperboard_env, database_url, monkeypatch, capsys):
-    from paperboard.cli.app import main
+def paperboard(paperboard_env, database_url, monkeypatch, run_paperboard):
 
     monkeypatch.setenv("PAPERBOARD_EMBEDDING_MODEL", "hashing")
     get_settings.cache_clear()
@@ -26,16 +24,7 @@ def paperboard(paperboard_env, database_url, monkeypatch, capsys):
         papers.upsert_papers(connection, [Paper(id=f"2403.{n:05d}", title=f"Title {n}", abstract="Text.") for n in range(7)])
     database.dispose()
 
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["paperboard", *args])
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        return (code, *capsys.readouterr())
-
-    return run
+    return run_paperboard
 
 
 def test_embed_reports_counts_and_a_second_run_has_nothing_to_do(paperboard):

@@ -4,7 +4,6 @@ an id the site lacks is fetched from a fake arXiv on 127.0.0.1."""
 from __future__ import annotations
 
 import json
-import sys
 from datetime import date
 
 import pytest
@@ -20,8 +19,7 @@ from tests.fakes_arxiv import ApiCorpus, FakeArxiv, atom_entry
 
 
 @pytest.fixture
-def paperboard(paperboard_env, database_url, monkeypatch, capsys):
-    from paperboard.cli.app import main
+def paperboard(paperboard_env, database_url, monkeypatch, run_paperboard):
 
     server = FakeArxiv().__enter__()
     server.api = ApiCorpus({"2604.77777": atom_entry("2604.77777", title="Fetched by the CLI")})
@@ -35,15 +33,7 @@ def paperboard(paperboard_env, database_url, monkeypatch, capsys):
         papers.upsert_papers(connection, [Paper("2604.00001", "Alpha", announced=date(2026, 4, 1))])
     database.dispose()
 
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["paperboard", *args])
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        out, err = capsys.readouterr()
-        return code, out, err
+    run = run_paperboard
 
     yield run
     server.__exit__(None, None, None)

@@ -40,21 +40,9 @@ def arxiv(paperboard_env, monkeypatch):
 
 
 @pytest.fixture
-def paperboard(arxiv, monkeypatch, capsys):
+def paperboard(arxiv, monkeypatch, run_paperboard):
     """Run ``paperboard ARGS...`` in-process; returns (exit code, stdout, stderr)."""
-    from paperboard.cli.app import main
-
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["paperboard", *args])
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
+    return run_paperboard
 
 
 def _ids(n: int) -> list[str]:

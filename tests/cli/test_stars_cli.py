@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from datetime import date
 
@@ -41,20 +40,9 @@ def github(paperboard_env, database_url, monkeypatch):
 
 
 @pytest.fixture
-def paperboard(github, monkeypatch, capsys):
-    from paperboard.cli.app import main
+def paperboard(github, monkeypatch, run_paperboard):
 
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["paperboard", *args])
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
+    return run_paperboard
 
 
 def test_refresh_prints_a_summary_and_a_second_run_has_nothing_due(paperboard):

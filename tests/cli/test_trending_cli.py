@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import datetime, timezone
 
 import pytest
@@ -17,8 +16,7 @@ from paperboard.domain.paper import DailyFeature, Paper
 
 
 @pytest.fixture
-def paperboard(paperboard_env, database_url, monkeypatch, capsys):
-    from paperboard.cli.app import main
+def paperboard(paperboard_env, database_url, monkeypatch, run_paperboard):
 
     database = Database(database_url)
     upgrade(database)
@@ -27,15 +25,7 @@ def paperboard(paperboard_env, database_url, monkeypatch, capsys):
         papers.upsert_papers(connection, [Paper("2605.00001", "Alpha", announced=today), Paper("2605.00002", "Beta", announced=today)])
         features.upsert_features(connection, [DailyFeature("2605.00001", today, None, 4, "test"), DailyFeature("2605.00002", today, None, 9, "test")])
 
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["paperboard", *args])
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        out, err = capsys.readouterr()
-        return code, out, err
+    run = run_paperboard
 
     yield run, database
     database.dispose()

@@ -204,24 +204,15 @@ def add_subscribers(ctx: AppContext, emails, *, frequency: str = "daily", catego
 
 
 @pytest.fixture
-def cli(ctx, monkeypatch, capsys):
+def cli(ctx, monkeypatch, run_paperboard):
     """Run ``paperboard ARGS...`` in-process with the test's settings; (exit code, stdout, stderr)."""
-    from paperboard.cli.app import main
     from paperboard.settings import get_settings
 
     for name, value in environment_for(ctx.settings).items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
 
-    def run(*args: str) -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "argv", ["paperboard", *args])
-        try:
-            main()
-            code = 0
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        out, err = capsys.readouterr()
-        return code, out, err
+    run = run_paperboard
 
     yield run
     get_settings.cache_clear()
