@@ -27,7 +27,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 from paperboard.adapters.search.embedder import available_cpus
 from paperboard.adapters.search.filters import PaperFilter
@@ -168,6 +168,8 @@ def bench_synthetic(args) -> None:
     timings: dict[str, float] = {}
     database: Database = ctx.database
     upgrade(database)
+    # Each stage resumes where an interrupted run stopped (a 1M build takes the better part of an
+    # hour on 2 cores); a stage already complete reports no time.
     started = time.perf_counter()
     build_papers(database, records, args.papers, args.seed)
     timings["papers_s"] = time.perf_counter() - started
@@ -176,10 +178,13 @@ def bench_synthetic(args) -> None:
     timings["keyword_index_s"] = time.perf_counter() - started
     print(f"papers {timings['papers_s']:.0f} s, keyword index {timings['keyword_index_s']:.0f} s", flush=True)
     vectors = vector_index(ctx, ctx.embedder.model_id)
+    with database.read() as connection:
+        vectors.sync(connection)  # loads a graph saved by an earlier run
     started = time.perf_counter()
-    add_clustered_vectors(database, vectors, ctx.embedder.dimension, args.seed)
+    if len(vectors) != args.papers:
+        add_clustered_vectors(database, vectors, ctx.embedder.dimension, args.seed, skip=len(vectors))
+        vectors.save()
     timings["vector_index_s"] = time.perf_counter() - started
-    vectors.save()
     print(f"vector index {timings['vector_index_s']:.0f} s ({'HNSW' if vectors.approximate else 'exact'})", flush=True)
     texts = queries(records, args.queries + 20)
     pin(args)
@@ -249,7 +254,6 @@ def measure_legs(ctx: AppContext, texts: list[str]) -> dict:
 
 def build_papers(database: Database, records: list[dict], count: int, seed: int) -> None:
     """``count`` papers whose words follow the sample's word frequencies and lengths."""
-    rng = np.random.default_rng(seed)
     words: dict[str, int] = {}
     title_lengths, abstract_lengths = [], []
     for record in records:
@@ -263,7 +267,11 @@ def build_papers(database: Database, records: list[dict], count: int, seed: int)
     weights /= weights.sum()
     categories = ["cs.CV", "cs.CL", "cs.AI", "cs.LG", "cs.IT", "cs.RO", "stat.ML", "eess.IV"]
     start_day, now = date(2020, 1, 1), utcnow()
-    for first in range(0, count, 10_000):
+    with database.read(timeout_ms=600_000) as connection:
+        stored = connection.execute(select(func.count()).select_from(papers)).scalar_one()
+    for first in range(stored, count, 10_000):
+        # One generator per batch, so a resumed build writes the papers a whole one would have.
+        rng = np.random.default_rng([seed, first])
         size = min(10_000, count - first)
         lengths_t = rng.choice(title_lengths, size)
         lengths_a = rng.choice(abstract_lengths, size)
@@ -290,14 +298,15 @@ def build_papers(database: Database, records: list[dict], count: int, seed: int)
             print(f"  {first + size:,} papers", file=sys.stderr, flush=True)
 
 
-def add_clustered_vectors(database: Database, vectors, dimension: int, seed: int) -> None:
-    """Unit vectors around 512 random centres, as topic clusters of real embeddings would be."""
-    rng = np.random.default_rng(seed)
-    centres = rng.standard_normal((512, dimension)).astype(np.float32)
+def add_clustered_vectors(database: Database, vectors, dimension: int, seed: int, skip: int = 0) -> None:
+    """Unit vectors around 512 random centres, as topic clusters of real embeddings would be
+    (the papers after the first ``skip``, which an earlier run gave vectors)."""
+    centres = np.random.default_rng(seed).standard_normal((512, dimension)).astype(np.float32)
     with database.read(timeout_ms=600_000) as connection:
         ids = list(connection.execute(papers.select().with_only_columns(papers.c.id).order_by(papers.c.id)).scalars())
     chunk = 100_000
-    for first in range(0, len(ids), chunk):
+    for first in range(skip - skip % chunk, len(ids), chunk):
+        rng = np.random.default_rng([seed, first])
         part = ids[first : first + chunk]
         matrix = centres[rng.integers(0, 512, len(part))] + 0.6 * rng.standard_normal((len(part), dimension)).astype(np.float32)
         matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)

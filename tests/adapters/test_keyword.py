@@ -11,6 +11,7 @@ from sqlalchemy import text
 from paperboard.adapters.search import keyword as keyword_module
 from paperboard.adapters.search.filters import PaperFilter
 from paperboard.adapters.search.keyword import KeywordQuery, keyword_index
+from paperboard.adapters.search.postings import TermPostings
 from paperboard.adapters.store.papers import upsert_papers
 from paperboard.domain.paper import Paper
 from paperboard.domain.query import parse_query
@@ -120,34 +121,73 @@ def test_exact_titles_are_found(indexed):
         assert index.title_matches(connection, "!!!") == []
 
 
-def test_over_budget_queries_score_candidates_as_the_engine_would(indexed, monkeypatch):
-    database, index = indexed
-    exact = _search(database, index, "graph networks message")
-    assert exact.exact
-    monkeypatch.setattr(keyword_module, "SCORING_BUDGET", 1)
-    # Every word rare enough to take all its papers: the same ranking, still provably exact.
-    bounded = _search(database, index, "graph networks message")
-    assert bounded.exact
-    assert [p for p, _ in bounded.hits] == [p for p, _ in exact.hits]
-    assert [s for _, s in bounded.hits] == pytest.approx([s for _, s in exact.hits], rel=1e-9)
+def _ranked(found):
+    return [(paper_id, pytest.approx(score, rel=1e-9)) for paper_id, score in found.hits]
 
 
-def test_over_budget_queries_rank_the_newest_candidates(indexed, monkeypatch):
+OVER_BUDGET_QUERIES = [
+    "graph networks message",
+    "graph",
+    "graph neural -survey",
+    'graph "neural networks"',
+    "graph author:alan",
+    "diffusion graphs -\"message passing\"",
+    "nonexistentword graph",
+]
+
+
+@pytest.mark.parametrize("text_", OVER_BUDGET_QUERIES)
+def test_over_budget_queries_rank_exactly_as_the_engine(indexed, monkeypatch, text_):
     database, index = indexed
-    native = dict(_search(database, index, "graph networks").hits)
-    monkeypatch.setattr(keyword_module, "SCORING_BUDGET", 1)
-    monkeypatch.setattr(keyword_module, "RARE_BUDGET", 1)
-    monkeypatch.setattr(keyword_module, "NEWEST", 1)
-    found = _search(database, index, "graph networks")
-    assert not found.exact
-    # No word is rare: the newest paper with both words in its title (00001), the newest with both
-    # anywhere (00003), and, those being too few, the newest with either (00004), scored as the
-    # engine scores them.
-    assert {p for p, _ in found.hits} == {"2603.00001", "2603.00003", "2603.00004"}
-    assert [s for _, s in found.hits] == pytest.approx([native[p] for p, _ in found.hits], rel=1e-9)
-    assert [s for _, s in found.hits] == sorted((s for _, s in found.hits), reverse=True)
-    only_filtered = _search(database, index, "graph networks", paper_filter=PaperFilter(categories=("q-bio.BM",)))
-    assert [p for p, _ in only_filtered.hits] == ["2603.00004"]
+    native = _search(database, index, text_)
+    monkeypatch.setattr(keyword_module, "SCORING_BUDGET", 0)
+    postings = TermPostings()
+    query = KeywordQuery.of(parse_query(text_))
+    with database.read() as connection:
+        found = index.search(connection, query, PaperFilter(), 10, postings)
+    assert postings.watermark > 0  # the postings answered, not the engine
+    assert found.exact
+    assert [p for p, _ in found.hits] == [p for p, _ in native.hits]
+    if not (query.phrases or query.authors):  # FTS5 also scores a required phrase as one more term
+        assert [s for _, s in found.hits] == pytest.approx([s for _, s in native.hits], rel=1e-6)
+
+
+def test_over_budget_filters_go_deeper_until_enough_pass(indexed, monkeypatch):
+    database, index = indexed
+    monkeypatch.setattr(keyword_module, "SCORING_BUDGET", 0)
+    postings = TermPostings()
+    for paper_filter in (PaperFilter(categories=("q-bio",)), PaperFilter(date_from=date(2026, 4, 1)),
+                         PaperFilter(has_code=True)):
+        with database.read() as connection:
+            found = index.search(connection, KeywordQuery.of(parse_query("graph")), paper_filter, 1, postings)
+        native = _search(database, index, "graph", 1, paper_filter)
+        assert found.exact and [p for p, _ in found.hits] == [p for p, _ in native.hits] != []
+
+
+def test_over_budget_postings_follow_edits_and_deletions(indexed, monkeypatch):
+    database, index = indexed
+    monkeypatch.setattr(keyword_module, "SCORING_BUDGET", 0)
+    postings = TermPostings()
+    assert [p for p, _ in _search_with(database, index, postings, "attention")] == ["2603.00002"]
+    edited = replace(PAPERS[1], abstract="Now about tokamak plasma.", version=2)
+    with database.write() as connection:
+        upsert_papers(connection, [edited])
+        index.index(connection, [edited])
+        connection.execute(text("DELETE FROM papers WHERE id = '2603.00004'"))
+    assert [p for p, _ in _search_with(database, index, postings, "tokamak")] == ["2603.00002"]
+    assert [p for p, _ in _search_with(database, index, postings, "inputs")] == []
+    assert [p for p, _ in _search_with(database, index, postings, "protein")] == []
+    # A paper indexed after the newest was deleted gets a fresh doc id, never the deleted one's.
+    fresh = Paper("2603.00005", "Tokamak control", "Plasma again.", categories=("physics.plasm-ph",))
+    with database.write() as connection:
+        upsert_papers(connection, [fresh])
+        index.index(connection, [fresh])
+    assert [p for p, _ in _search_with(database, index, postings, "tokamak")] == ["2603.00005", "2603.00002"]
+
+
+def _search_with(database, index, postings, text_):
+    with database.read() as connection:
+        return index.search(connection, KeywordQuery.of(parse_query(text_)), PaperFilter(), 10, postings).hits
 
 
 def test_statistics_follow_edits(indexed):

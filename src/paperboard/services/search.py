@@ -17,6 +17,7 @@ from datetime import date
 from paperboard.adapters.search import filters as paper_filters
 from paperboard.adapters.search.filters import PaperFilter
 from paperboard.adapters.search.keyword import KeywordIndex, KeywordQuery, keyword_index
+from paperboard.adapters.search.postings import TermPostings
 from paperboard.adapters.search.vectors import VectorIndex
 from paperboard.adapters.store import papers as paper_store
 from paperboard.domain.analysis import analyze
@@ -103,6 +104,18 @@ def vector_index(ctx: AppContext, model: str) -> VectorIndex:
         return _vector_indexes[key]
 
 
+_postings: dict[tuple[str, str], TermPostings] = {}
+
+
+def keyword_postings(ctx: AppContext) -> TermPostings:
+    """The process's in-memory postings for this database (loaded from files on first use)."""
+    key = (ctx.database.url.render_as_string(), str(ctx.settings.home))
+    with _vector_indexes_lock:
+        if key not in _postings:
+            _postings[key] = TermPostings(ctx.settings.home / "index")
+        return _postings[key]
+
+
 # -- searching ------------------------------------------------------------------------------------
 def search(
     ctx: AppContext,
@@ -168,11 +181,11 @@ def _relevance(ctx, connection, query: Query, notes: list[str]):
     kq = KeywordQuery.of(query)
     paper_filter = PaperFilter.of(query)
     pinned = _pinned(connection, keywords, query, kq, paper_filter)
-    keyword_hits = keywords.search(connection, kq, paper_filter, CANDIDATES)
+    keyword_hits = keywords.search(connection, kq, paper_filter, CANDIDATES, keyword_postings(ctx))
     if not keyword_hits.exact:
         notes.append(
-            "Your words are very common here, so keyword ranking scored the papers holding the rarer ones "
-            "and the newest holding all of them."
+            "Your words are very common here and your filters narrow: keyword matches were looked for "
+            "among the best-scoring papers only. Add rarer words to find more."
         )
     semantic_hits = _semantic(ctx, connection, keywords, query, kq, paper_filter, notes)
     fused = fuse(keyword_hits.hits, semantic_hits, DEFAULT_FUSION)
@@ -343,6 +356,7 @@ def index_papers(
         counts.keyword_checked += len(stale)
         if progress:
             progress("keyword", counts.keyword_checked, max(total, counts.keyword_checked))
+    catch_up_postings(ctx, keywords)
     if not embed:
         return counts
     from paperboard.services.embedding import embed_missing
@@ -362,13 +376,31 @@ def index_papers(
     return counts
 
 
+def catch_up_postings(ctx: AppContext, keywords: KeywordIndex | None = None) -> TermPostings:
+    """Load what the keyword index gained into the postings and save them, so searches (in this
+    process and, from the files, in others) find them current. Each read loads at most 100,000
+    documents, so a first build over a million papers is a series of bounded reads."""
+    keywords = keywords or keyword_index(ctx.database)
+    postings = keyword_postings(ctx)
+    while True:
+        with ctx.database.read(timeout_ms=_CATCH_UP_SCAN_MS) as connection:
+            if keywords.sync_postings(connection, postings, limit=100_000):
+                break
+    if not postings.saved:
+        postings.save()
+    return postings
+
+
 def ranked_ids(ctx: AppContext, text: str, mode: str, fusion: FusionParams = DEFAULT_FUSION, depth: int = CANDIDATES):
     """The ranking of plain ``text`` by one leg or both, for evaluation: no query language, no
     filters, no floor. The same legs and fusion as ``search``."""
     query = Query(text=text, words=(text,), free_text=text)
     kq = KeywordQuery(terms=tuple(dict.fromkeys(analyze(text))))
     with ctx.database.read() as connection:
-        keyword_hits = keyword_index(ctx.database).search(connection, kq, PaperFilter(), depth).hits if mode != "dense" else []
+        keyword_hits = []
+        if mode != "dense":
+            keywords = keyword_index(ctx.database)
+            keyword_hits = keywords.search(connection, kq, PaperFilter(), depth, keyword_postings(ctx)).hits
         semantic_hits = []
         if mode != "bm25":
             vectors = vector_index(ctx, ctx.embedder.model_id)
@@ -381,4 +413,4 @@ def ranked_ids(ctx: AppContext, text: str, mode: str, fusion: FusionParams = DEF
     return [hit.key for hit in fuse(keyword_hits, semantic_hits, fusion)]
 
 
-__all__ = ["search", "similar_papers", "index_papers", "ranked_ids", "SearchResults", "SearchHit", "REASON_LABELS"]
+__all__ = ["search", "similar_papers", "index_papers", "catch_up_postings", "ranked_ids", "SearchResults", "SearchHit", "REASON_LABELS"]

@@ -8,18 +8,14 @@ site moved from SQLite to PostgreSQL ranks alike. SQLite runs FTS5's ``bm25()``;
 User text never reaches ``MATCH`` or ``tsquery`` as written: queries are built from analyzed terms
 (letters and digits only) that this module quotes itself.
 
-Bounded cost. BM25 must score every row that matches (FTS5: ~1.2 µs a row, and its ``bm25()``
+Common words. BM25 must score every row that matches (FTS5: ~1.2 µs a row, and its ``bm25()``
 walks each term's whole doclist once more to count it), and at a million papers a common word
 matches hundreds of thousands. When the query's words match more than ``SCORING_BUDGET`` rows in
-all, the leg scores instead a bounded candidate set, without the engine's ranking: every paper
-holding one of the rarest words (as many words, rarest first, as hold at most ``RARE_BUDGET``
-rows together), and the ``NEWEST`` papers holding all the words in the title, then anywhere. The
-candidates get the very BM25 the engine would give them (``domain.bm25`` with document
-frequencies and corpus totals kept in ``search_term_stats`` / ``search_corpus_stats``), and their
-text is read back to count the words. A paper outside the candidates holds none of the rare
-words, so the common words' largest possible contribution bounds its score: when the last hit
-scores above that bound the ranking is exact (``KeywordHits.exact``); otherwise it is the best of
-the candidates. Below the budget, the ranking is exact BM25 by the engine itself.
+all, the ranking comes instead from the in-memory postings (``postings.TermPostings``): the same
+BM25, with the document frequencies and corpus totals kept in ``search_term_stats`` /
+``search_corpus_stats``, computed over sparse columns in C. Filters, phrases and authors are then
+checked on the best candidates, going deeper until enough pass. Below the budget, or without
+postings, the engine ranks itself. Either way the ranking is exact.
 """
 
 from __future__ import annotations
@@ -33,7 +29,9 @@ from sqlalchemy import (
     Connection, Float, Integer, bindparam, column, delete, func, insert, or_, select, text, update,
 )
 
+from paperboard.adapters.search import filters as paper_filters
 from paperboard.adapters.search.filters import PaperFilter
+from paperboard.adapters.search.postings import Corpus, Document, TermPostings
 from paperboard.adapters.store.database import Database
 from paperboard.adapters.store.papers import utcnow
 from paperboard.adapters.store.schema import papers, search_documents
@@ -48,9 +46,9 @@ TITLE_WEIGHT = 1.0
 ABSTRACT_WEIGHT = 1.0
 AUTHORS_WEIGHT = 1.0
 _WEIGHTS = (TITLE_WEIGHT, ABSTRACT_WEIGHT, AUTHORS_WEIGHT)
-SCORING_BUDGET = 10_000  # matching rows the engine ranks itself (exact BM25)
-RARE_BUDGET = 1_000  # above that: every paper holding the rarest words, up to this many rows...
-NEWEST = 250  # ...and this many of the newest holding all the words (title first, then anywhere)
+SCORING_BUDGET = 10_000  # matching rows the engine ranks itself; above that, the postings do
+MAX_DEPTH = 20_000  # candidates checked against filters and phrases before giving up on more
+SEARCH_SYNC_LIMIT = 10_000  # documents a search may load into stale postings (a catch-up loads all)
 MAX_TERMS = 32  # a pasted abstract is searched by its first 32 distinct terms
 # Part of every text hash: changing the analyzer re-indexes everything on the next catch-up.
 ANALYZER_VERSION = "snowball-en-1"
@@ -126,7 +124,7 @@ class IndexedText:
 @dataclass
 class KeywordHits:
     hits: list[tuple[str, float]]  # (paper id, BM25 score) best first
-    exact: bool  # False: the best of a bounded candidate set, which may miss some (see module doc)
+    exact: bool  # False: a narrow filter or phrase left fewer than wanted among MAX_DEPTH candidates
 
 
 class KeywordIndex:
@@ -157,22 +155,36 @@ class KeywordIndex:
         rewritten = fresh_ids + [i for i, t in texts.items() if i in known and known[i][2] != t.text_hash]
         if not rewritten:
             return 0
+        first = self._reserve_doc_ids(connection, len(rewritten))
         connection.execute(
             insert(search_documents),
             [
                 {
+                    "doc_id": first + offset,
                     "paper_id": paper_id,
                     "title_key": texts[paper_id].title_key,
                     "length": texts[paper_id].length,
                     "text_hash": texts[paper_id].text_hash,
                     "indexed_at": now,
                 }
-                for paper_id in rewritten
+                for offset, paper_id in enumerate(rewritten)
             ],
         )
         ids = self._documents(connection, rewritten)
         self._add_terms(connection, [(ids[paper_id][0], texts[paper_id]) for paper_id in rewritten])
         return len(rewritten)
+
+    def _reserve_doc_ids(self, connection: Connection, count: int) -> int:
+        """The first of ``count`` fresh doc ids, larger than any ever given (migration 0010): the
+        postings load "doc ids above the last seen", which a reused id would slip past."""
+        newest = connection.execute(select(func.max(search_documents.c.doc_id))).scalar_one() or 0
+        last = connection.execute(
+            text("UPDATE search_corpus_stats SET last_doc_id = "
+                 "(CASE WHEN last_doc_id >= :newest THEN last_doc_id ELSE :newest END) + :count "
+                 "WHERE id = 1 RETURNING last_doc_id"),
+            {"newest": newest, "count": count},
+        ).scalar_one()
+        return last - count + 1
 
     def stale_ids(self, connection: Connection, limit: int, after: str = "") -> list[str]:
         """Papers never indexed, or modified since, in id order after ``after``: the catch-up's next
@@ -205,47 +217,61 @@ class KeywordIndex:
 
     # -- reading ------------------------------------------------------------------------------
     def search(
-        self, connection: Connection, query: KeywordQuery, paper_filter: PaperFilter, limit: int
+        self, connection: Connection, query: KeywordQuery, paper_filter: PaperFilter, limit: int,
+        postings: TermPostings | None = None,
     ) -> KeywordHits:
-        """The best ``limit`` papers by BM25 that satisfy the query's constraints and the filter."""
+        """The best ``limit`` papers by BM25 that satisfy the query's constraints and the filter;
+        ``postings`` rank the queries whose words match too many rows for the engine."""
         if not query.terms or limit <= 0:
             return KeywordHits([], True)
         frequencies = self._document_frequencies(connection, query.terms)
         present = tuple(term for term in query.terms if frequencies.get(term, 0) > 0)
         if not present:
             return KeywordHits([], True)
-        if sum(frequencies[term] for term in present) <= SCORING_BUDGET:
-            return KeywordHits(self._rank(connection, query, present, paper_filter, limit), True)
-        return self._bounded(connection, query, present, frequencies, paper_filter, limit)
+        if sum(frequencies[term] for term in present) > SCORING_BUDGET and postings is not None:
+            if self.sync_postings(connection, postings, limit=SEARCH_SYNC_LIMIT):
+                return self._ranked_by_postings(connection, query, present, frequencies, paper_filter, limit, postings)
+        return KeywordHits(self._rank(connection, query, present, paper_filter, limit), True)
 
-    def _bounded(self, connection, query, present, frequencies, paper_filter, limit) -> KeywordHits:
-        """Rank a bounded candidate set: every paper holding one of the rarest words, and the newest
-        holding all of them (in the title, then anywhere); see the module doc."""
-        by_rarity = sorted(present, key=lambda term: (frequencies[term], term))
-        rare: list[str] = []
-        for term in by_rarity:
-            if sum(frequencies[t] for t in rare) + frequencies[term] > RARE_BUDGET:
-                break
-            rare.append(term)
-        candidates: set[int] = set()
-        if rare:
-            candidates.update(self._matches(connection, query, rare, "any", paper_filter, RARE_BUDGET))
-        for mode in ("title", "all"):
-            candidates.update(self._matches(connection, query, present, mode, paper_filter, NEWEST))
-        if len(candidates) < limit:
-            candidates.update(self._matches(connection, query, present, "any", paper_filter, NEWEST))
+    def sync_postings(self, connection: Connection, postings: TermPostings, limit: int | None = None) -> bool:
+        """Bring ``postings`` up to date (at most ``limit`` documents); return whether it is."""
+        newest = connection.execute(select(func.max(search_documents.c.doc_id))).scalar_one() or 0
+        documents, _ = self._corpus(connection)
+        return postings.sync(lambda after, n: self._documents_after(connection, after, n), newest, documents,
+                             limit=limit)
+
+    def _ranked_by_postings(self, connection, query, present, frequencies, paper_filter, limit, postings) -> KeywordHits:
+        """The best ``limit`` by the postings' BM25 that pass the filter and the constraints:
+        candidates are checked best first, four times deeper each round, until enough pass."""
         documents, average_length = self._corpus(connection)
         idfs = {term: bm25.idf(documents, frequencies[term]) for term in present}
-        scored = [
-            (paper_id, bm25.score(counts, length, idfs, average_length))
-            for paper_id, length, counts in self._term_counts(connection, sorted(candidates), present)
-        ]
-        hits = sorted(scored, key=lambda hit: (-hit[1], hit[0]))[:limit]
-        # A paper outside the candidates holds none of the rare words, so the common ones bound its
-        # score: when the last hit beats that bound, no paper was missed.
-        common = by_rarity[len(rare):]
-        bound = bm25.upper_bound({term: idfs[term] for term in common})
-        return KeywordHits(hits, not common or (len(hits) == limit and hits[-1][1] >= bound))
+        single_excluded = [group[0] for group in query.excluded if len(group) == 1]
+        checked = paper_filter.active or query.phrases or query.authors or len(single_excluded) < len(query.excluded)
+        depth = limit
+        while True:
+            top = postings.top(idfs, Corpus(documents, average_length), depth, excluded=single_excluded)
+            papers_of = self._paper_ids(connection, [doc_id for doc_id, _ in top])
+            hits = [(papers_of[doc_id], score) for doc_id, score in top if doc_id in papers_of]
+            if checked and hits:
+                allowed = self.satisfying(connection, query, [paper_id for paper_id, _ in hits])
+                if paper_filter.active:
+                    allowed &= paper_filters.keep_matching(connection, paper_filter, sorted(allowed))
+                hits = [hit for hit in hits if hit[0] in allowed]
+            exhausted = len(top) < depth  # every matching document was looked at
+            if len(hits) >= limit or exhausted or depth >= MAX_DEPTH:
+                hits.sort(key=lambda hit: (-hit[1], hit[0]))
+                return KeywordHits(hits[:limit], len(hits) >= limit or exhausted)
+            depth *= 4
+
+    def _paper_ids(self, connection: Connection, doc_ids: list[int]) -> dict[int, str]:
+        """doc id → paper id for those that still exist (a re-indexed paper has a new doc id)."""
+        found: dict[int, str] = {}
+        for start in range(0, len(doc_ids), _CHUNK):
+            query = select(search_documents.c.doc_id, search_documents.c.paper_id).where(
+                search_documents.c.doc_id.in_(doc_ids[start : start + _CHUNK])
+            )
+            found.update((doc_id, paper_id) for doc_id, paper_id in connection.execute(query))
+        return found
 
     def satisfying(self, connection: Connection, query: KeywordQuery, paper_ids: Sequence[str]) -> set[str]:
         """Those of ``paper_ids`` that hold every phrase and author and no excluded word."""
@@ -293,13 +319,8 @@ class KeywordIndex:
         """Every paper holding any of ``terms`` (and meeting the constraints), scored natively."""
         raise NotImplementedError
 
-    def _matches(self, connection, query, terms, mode, paper_filter, cap) -> list[int]:
-        """Doc ids, newest first (at most ``cap``), of papers holding ``terms``: ``any`` of them,
-        ``all`` of them, or all of them in the ``title``; constraints and filter applied."""
-        raise NotImplementedError
-
-    def _term_counts(self, connection, doc_ids, terms) -> Iterable[tuple[str, int, dict[str, float]]]:
-        """(paper id, analyzed length, weighted count of each of ``terms`` it holds) per doc id."""
+    def _documents_after(self, connection: Connection, after: int, limit: int) -> list[Document]:
+        """The documents with doc ids above ``after``, ascending (at most ``limit``), for the postings."""
         raise NotImplementedError
 
     def _upsert_frequencies(self, connection: Connection, changes: dict[str, int]) -> None:
@@ -362,53 +383,36 @@ class SqliteKeywordIndex(KeywordIndex):
         # FTS5 reports BM25 negated (smaller is better); hits carry the usual positive score.
         return [(paper_id, -score) for paper_id, score in connection.execute(ranked)]
 
-    def _matches(self, connection, query, terms, mode, paper_filter, cap):
-        # No bm25() here: FTS5 walks the doclists newest first and stops at the cap, scoring nothing.
-        expression = self._expression(query, terms, mode)
-        if not paper_filter.active:
-            rows = connection.execute(
-                text("SELECT rowid FROM search_fts WHERE search_fts MATCH :match ORDER BY rowid DESC LIMIT :cap"),
-                {"match": expression, "cap": cap},
-            )
-            return list(rows.scalars())
-        matched = (
-            text("SELECT rowid AS doc_id FROM search_fts WHERE search_fts MATCH :match")
-            .bindparams(match=expression)
-            .columns(column("doc_id", Integer))
-            .subquery("matched")
+    def _documents_after(self, connection, after, limit):
+        rows = connection.execute(
+            text("SELECT d.doc_id, d.length, c.c0, c.c1, c.c2 FROM search_documents AS d "
+                 "JOIN search_fts_content AS c ON c.id = d.doc_id WHERE d.doc_id > :after ORDER BY d.doc_id LIMIT :n"),
+            {"after": after, "n": limit},
         )
-        query_ = (
-            select(matched.c.doc_id)
-            .join_from(matched, search_documents, search_documents.c.doc_id == matched.c.doc_id)
-            .join(papers, papers.c.id == search_documents.c.paper_id)
-            .where(paper_filter.condition())
-            .order_by(matched.c.doc_id.desc())
-            .limit(cap)
-        )
-        return list(connection.execute(query_).scalars())
+        documents = []
+        for doc_id, length, *fields in rows:
+            tokens = [(field or "").split() for field in fields]
+            weights = [weight for weight, field in zip(_WEIGHTS, tokens) for _ in field]
+            documents.append((doc_id, length, [term for field in tokens for term in field], weights))
+        return documents
 
-    def _term_counts(self, connection, doc_ids, terms):
-        needles = [(term, f" {term} ") for term in terms]
-        for start in range(0, len(doc_ids), _CHUNK):
+    def satisfying(self, connection, query, paper_ids):
+        # Read the candidates' analyzed fields and check them here: an FTS5 match for a phrase of
+        # common words walks their whole doclists, whatever few papers are asked about.
+        if not (query.phrases or query.authors or query.excluded):
+            return set(paper_ids)
+        kept = set()
+        for start in range(0, len(paper_ids), _CHUNK):
             rows = connection.execute(
-                text(
-                    "SELECT d.paper_id, d.length, c.c0, c.c1, c.c2 FROM search_documents AS d "
-                    "JOIN search_fts_content AS c ON c.id = d.doc_id WHERE d.doc_id IN :ids"
-                ).bindparams(bindparam("ids", doc_ids[start : start + _CHUNK], expanding=True))
+                text("SELECT d.paper_id, c.c0, c.c1, c.c2 FROM search_documents AS d "
+                     "JOIN search_fts_content AS c ON c.id = d.doc_id WHERE d.paper_id IN :ids").bindparams(
+                    bindparam("ids", list(paper_ids[start : start + _CHUNK]), expanding=True)
+                )
             )
-            for paper_id, length, *fields in rows:
-                fields = [value or "" for value in fields]
-                # One substring probe rules most words out; only a present word splits the fields.
-                joined = f" {fields[0]} \n {fields[1]} \n {fields[2]} "
-                tokens = None
-                counts = {}
-                for term, needle in needles:
-                    if needle not in joined:
-                        continue
-                    if tokens is None:
-                        tokens = [field.split() for field in fields]
-                    counts[term] = sum(weight * field.count(term) for weight, field in zip(_WEIGHTS, tokens))
-                yield paper_id, length, counts
+            for paper_id, *fields in rows:
+                if holds(query, [(field or "").split() for field in fields]):
+                    kept.add(paper_id)
+        return kept
 
     def _add_terms(self, connection, documents):
         connection.execute(
@@ -456,22 +460,6 @@ class SqliteKeywordIndex(KeywordIndex):
     def _any_of(self, groups):
         return "(" + " OR ".join(_phrase(group) for group in groups) + ")"
 
-    def _matching_among(self, connection, expression, paper_ids):
-        # One pass over the expression's matches (no ranking, so cheap) per chunk of candidates.
-        found: set[str] = set()
-        for start in range(0, len(paper_ids), 1000):
-            chunk = paper_ids[start : start + 1000]
-            marks = ", ".join(f":p{i}" for i in range(len(chunk)))
-            rows = connection.execute(
-                text(
-                    f"SELECT d.paper_id FROM search_documents AS d WHERE d.paper_id IN ({marks}) "
-                    "AND d.doc_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :match)"
-                ),
-                {"match": expression, **{f"p{i}": paper_id for i, paper_id in enumerate(chunk)}},
-            )
-            found.update(rows.scalars())
-        return found
-
     def _all_matching(self, connection, expression, cap):
         rows = connection.execute(
             text(
@@ -481,6 +469,23 @@ class SqliteKeywordIndex(KeywordIndex):
             {"match": expression, "cap": cap + 1},
         ).scalars().all()
         return None if len(rows) > cap else list(rows)
+
+
+def holds(query: KeywordQuery, fields: Sequence[Sequence[str]]) -> bool:
+    """Whether a paper's analyzed (title, abstract, authors) meet the query's constraints, as the
+    engines' matching reads them: each phrase within one field, each author's words all in the
+    authors, no excluded word or phrase anywhere."""
+
+    def within(phrase: Sequence[str], field: Sequence[str]) -> bool:
+        size = len(phrase)
+        return any(list(field[i : i + size]) == list(phrase) for i in range(len(field) - size + 1))
+
+    if not all(any(within(phrase, field) for field in fields) for phrase in query.phrases):
+        return False
+    authors = set(fields[2]) if len(fields) > 2 else set()
+    if not all(set(author) <= authors for author in query.authors):
+        return False
+    return not any(within(group, field) for group in query.excluded for field in fields)
 
 
 def _stale(query):

@@ -10,7 +10,7 @@ papers match but adds no score of its own here (FTS5 also scores them as extra p
 
 from __future__ import annotations
 
-from sqlalchemy import Float, Integer, String, bindparam, column, select, text
+from sqlalchemy import Float, String, bindparam, column, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from paperboard.adapters.search.keyword import (
@@ -76,40 +76,24 @@ class PostgresKeywordIndex(KeywordIndex):
         ranked = ranked.order_by(matched.c.score.desc(), search_documents.c.paper_id).limit(limit)
         return [(paper_id, float(score)) for paper_id, score in connection.execute(ranked)]
 
-    def _matches(self, connection, query, terms, mode, paper_filter, cap):
-        matched = (
-            text("SELECT t.doc_id FROM search_terms_pg AS t WHERE t.terms @@ CAST(:expression AS tsquery)")
-            .bindparams(expression=self._expression(query, terms, mode))
-            .columns(column("doc_id", Integer))
-            .subquery("matched")
-        )
-        query_ = select(matched.c.doc_id)
-        if paper_filter.active:
-            query_ = (
-                query_.join_from(matched, search_documents, search_documents.c.doc_id == matched.c.doc_id)
-                .join(papers, papers.c.id == search_documents.c.paper_id)
-                .where(paper_filter.condition())
-            )
-        return list(connection.execute(query_.order_by(matched.c.doc_id.desc()).limit(cap)).scalars())
-
-    def _term_counts(self, connection, doc_ids, terms):
-        # Only the query's lexemes are unnested from each candidate's tsvector; a paper holding
-        # none of them would not be a candidate.
+    def _documents_after(self, connection, after, limit):
+        # A left join: a document with no terms still moves the postings' watermark past it.
         rows = connection.execute(
             text(
-                "SELECT d.doc_id, d.paper_id, d.length, u.lexeme, array_to_string(u.weights, '') "
-                "FROM search_documents AS d JOIN search_terms_pg AS t ON t.doc_id = d.doc_id "
-                "CROSS JOIN LATERAL unnest(t.terms) AS u "
-                "WHERE d.doc_id = ANY(:ids) AND u.lexeme = ANY(CAST(:terms AS text[]))"
-            ).bindparams(bindparam("ids", list(doc_ids), type_=ARRAY(Integer)),
-                         bindparam("terms", list(terms), type_=ARRAY(String)))
+                "WITH batch AS (SELECT doc_id, length FROM search_documents WHERE doc_id > :after "
+                "ORDER BY doc_id LIMIT :n) SELECT b.doc_id, b.length, u.lexeme, array_to_string(u.weights, '') "
+                "FROM batch AS b LEFT JOIN search_terms_pg AS t ON t.doc_id = b.doc_id "
+                "LEFT JOIN LATERAL unnest(t.terms) AS u ON true ORDER BY b.doc_id"
+            ),
+            {"after": after, "n": limit},
         )
-        found: dict[int, tuple[str, int, dict[str, float]]] = {}
-        for doc_id, paper_id, length, lexeme, labels in rows:
-            tf = (TITLE_WEIGHT * labels.count("A") + ABSTRACT_WEIGHT * labels.count("B")
-                  + AUTHORS_WEIGHT * (len(labels) - labels.count("A") - labels.count("B")))
-            found.setdefault(doc_id, (paper_id, length, {}))[2][lexeme] = tf
-        return found.values()
+        documents: dict[int, tuple[int, int, list[str], list[float]]] = {}
+        for doc_id, length, lexeme, labels in rows:
+            document = documents.setdefault(doc_id, (doc_id, length, [], []))
+            if lexeme is not None:
+                document[2].append(lexeme)
+                document[3].append(_weighted_count(labels))
+        return list(documents.values())
 
     def _add_terms(self, connection, documents):
         rows = []
@@ -174,6 +158,12 @@ class PostgresKeywordIndex(KeywordIndex):
             {"expression": expression, "cap": cap + 1},
         ).scalars().all()
         return None if len(rows) > cap else list(rows)
+
+
+def _weighted_count(labels: str) -> float:
+    """A lexeme's term frequency from its positions' labels (A title, B abstract, else authors)."""
+    titles, abstracts = labels.count("A"), labels.count("B")
+    return TITLE_WEIGHT * titles + ABSTRACT_WEIGHT * abstracts + AUTHORS_WEIGHT * (len(labels) - titles - abstracts)
 
 
 def _lexeme(term: str) -> str:

@@ -1,0 +1,157 @@
+"""The in-memory postings against BM25 computed document by document (``domain.bm25``)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from paperboard.adapters.search import postings as postings_module
+from paperboard.adapters.search.postings import Corpus, TermPostings
+from paperboard.domain import bm25
+
+WORDS = [f"w{i}" for i in range(60)]
+
+
+def _corpus(count: int, seed: int = 1, first_id: int = 1) -> list[tuple[int, int, list[str], list[float]]]:
+    """Documents as the engines give them: a token per entry, weighted by its field (2 for the
+    first three tokens, a "title"; 1 after), words drawn with a skew so some are common."""
+    rng = random.Random(seed)
+    documents = []
+    for doc_id in range(first_id, first_id + count):
+        tokens = [WORDS[min(int(rng.expovariate(0.08)), len(WORDS) - 1)] for _ in range(rng.randint(3, 40))]
+        weights = [2.0 if i < 3 else 1.0 for i in range(len(tokens))]
+        documents.append((doc_id, len(tokens), tokens, weights))
+    return documents
+
+
+def _brute_force(documents, idfs, average_length, excluded=()):
+    scored = []
+    for doc_id, length, tokens, weights in documents:
+        if any(term in tokens for term in excluded):
+            continue
+        counts: dict[str, float] = {}
+        for token, weight in zip(tokens, weights):
+            counts[token] = counts.get(token, 0.0) + weight
+        score = bm25.score(counts, length, idfs, average_length)
+        if score > 0:
+            scored.append((doc_id, score))
+    return sorted(scored, key=lambda hit: (-hit[1], hit[0]))
+
+
+def _source(documents):
+    def read(after: int, limit: int):
+        return [d for d in documents if d[0] > after][:limit]
+
+    return read
+
+
+def _stats(documents):
+    frequencies: dict[str, int] = {}
+    for _doc_id, _length, tokens, _weights in documents:
+        for term in set(tokens):
+            frequencies[term] = frequencies.get(term, 0) + 1
+    average = sum(d[1] for d in documents) / len(documents)
+    return frequencies, Corpus(len(documents), average)
+
+
+def _idfs(frequencies, corpus, terms):
+    return {term: bm25.idf(corpus.documents, frequencies.get(term, 0)) for term in terms}
+
+
+@pytest.mark.parametrize("terms", [["w0"], ["w0", "w1", "w2"], ["w5", "w30"], ["w59", "w0", "w3", "w12"], ["nope"]])
+def test_top_is_bm25_document_by_document(terms):
+    documents = _corpus(600)
+    postings = TermPostings()
+    assert postings.sync(_source(documents), newest=600, live_documents=600)
+    frequencies, corpus = _stats(documents)
+    idfs = _idfs(frequencies, corpus, terms)
+    expected = _brute_force(documents, idfs, corpus.average_length)[:25]
+    found = postings.top(idfs, corpus, 25)
+    assert [doc_id for doc_id, _ in found] == [doc_id for doc_id, _ in expected]
+    assert [score for _, score in found] == pytest.approx([score for _, score in expected], rel=1e-9)
+
+
+def test_excluded_terms_remove_their_documents():
+    documents = _corpus(300)
+    postings = TermPostings()
+    postings.sync(_source(documents), newest=300, live_documents=300)
+    frequencies, corpus = _stats(documents)
+    idfs = _idfs(frequencies, corpus, ["w0", "w1"])
+    found = postings.top(idfs, corpus, 300, excluded=["w2"])
+    expected = _brute_force(documents, idfs, corpus.average_length, excluded=["w2"])
+    assert [doc_id for doc_id, _ in found] == [doc_id for doc_id, _ in expected]
+
+
+def test_catching_up_in_steps_merges_and_stays_exact(monkeypatch):
+    monkeypatch.setattr(postings_module, "_MERGE_MIN", 500)
+    documents = _corpus(900)
+    postings = TermPostings()
+    frequencies, corpus = _stats(documents)
+    idfs = _idfs(frequencies, corpus, ["w0", "w4", "w9"])
+    # A search may load only a bounded number of documents: incomplete until the rest come.
+    assert not postings.sync(_source(documents), newest=900, live_documents=900, limit=100, batch=40)
+    assert postings.watermark == 100
+    for step in range(200, 901, 100):
+        complete = postings.sync(_source(documents), newest=900, live_documents=900, limit=100, batch=40)
+        postings.top(idfs, corpus, 5)  # builds (and sometimes merges) the tail between steps
+        assert complete == (step == 900)
+    expected = _brute_force(documents, idfs, corpus.average_length)[:40]
+    found = postings.top(idfs, corpus, 40)
+    assert [doc_id for doc_id, _ in found] == [doc_id for doc_id, _ in expected]
+    assert [score for _, score in found] == pytest.approx([score for _, score in expected], rel=1e-9)
+
+
+def test_saved_postings_load_in_another_process_and_catch_up(tmp_path):
+    documents = _corpus(400)
+    first = TermPostings(tmp_path)
+    first.sync(_source(documents[:300]), newest=300, live_documents=300)
+    first.save()
+    assert first.saved
+    second = TermPostings(tmp_path)
+    assert second.sync(_source(documents), newest=400, live_documents=400)
+    assert second.watermark == 400 and not second.saved
+    frequencies, corpus = _stats(documents)
+    idfs = _idfs(frequencies, corpus, ["w0", "w7"])
+    expected = _brute_force(documents, idfs, corpus.average_length)[:30]
+    assert [doc_id for doc_id, _ in second.top(idfs, corpus, 30)] == [doc_id for doc_id, _ in expected]
+
+
+def test_damaged_files_cost_a_rebuild_not_an_error(tmp_path):
+    documents = _corpus(50)
+    first = TermPostings(tmp_path)
+    first.sync(_source(documents), newest=50, live_documents=50)
+    first.save()
+    for path in (tmp_path / "keyword-postings").rglob("rows.npy"):
+        path.write_bytes(b"not numpy")
+    second = TermPostings(tmp_path)
+    assert second.sync(_source(documents), newest=50, live_documents=50)
+    assert second.watermark == 50
+
+
+def test_many_dead_documents_or_a_rebuilt_index_start_over():
+    documents = _corpus(100)
+    postings = TermPostings()
+    postings.sync(_source(documents), newest=100, live_documents=100)
+    # Most documents were deleted and re-indexed under new ids: the postings start over.
+    renumbered = [(doc_id + 1000, *rest) for doc_id, *rest in documents[:40]]
+    assert postings.sync(_source(renumbered), newest=1040, live_documents=40)
+    assert postings.postings == sum(len(set(tokens)) for _, _, tokens, _ in renumbered)
+    # The keyword index was emptied and rebuilt with smaller ids.
+    assert postings.sync(_source(documents[:10]), newest=10, live_documents=10)
+    assert postings.watermark == 10
+
+
+def test_a_moving_average_length_keeps_scores_exact():
+    documents = _corpus(200)
+    postings = TermPostings()
+    postings.sync(_source(documents), newest=200, live_documents=200)
+    frequencies, corpus = _stats(documents)
+    idfs = _idfs(frequencies, corpus, ["w0", "w2"])
+    postings.top(idfs, corpus, 10)
+    for average in (corpus.average_length * 1.001, corpus.average_length * 1.5):
+        moved = Corpus(corpus.documents, average)
+        expected = _brute_force(documents, idfs, average)[:10]
+        found = postings.top(idfs, moved, 10)
+        assert [doc_id for doc_id, _ in found] == [doc_id for doc_id, _ in expected]
+        assert [s for _, s in found] == pytest.approx([s for _, s in expected], rel=1e-9)
