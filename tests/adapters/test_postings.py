@@ -109,12 +109,18 @@ def test_saved_postings_load_in_another_process_and_catch_up(tmp_path):
     first.save()
     assert first.saved
     second = TermPostings(tmp_path)
-    assert second.sync(_source(documents), newest=400, live_documents=400)
-    assert second.watermark == 400 and not second.saved
+    assert second.sync(_source(documents[:350]), newest=350, live_documents=350)
+    assert second.watermark == 350 and not second.saved
+    second.save()  # a main segment and a tail on disk
+    third = TermPostings(tmp_path)
+    assert third.sync(_source(documents), newest=400, live_documents=400)
     frequencies, corpus = _stats(documents)
-    idfs = _idfs(frequencies, corpus, ["w0", "w7"])
-    expected = _brute_force(documents, idfs, corpus.average_length)[:30]
-    assert [doc_id for doc_id, _ in second.top(idfs, corpus, 30)] == [doc_id for doc_id, _ in expected]
+    for terms in (["w0", "w7"], ["w1"], ["w3", "w20", "w44"]):
+        idfs = _idfs(frequencies, corpus, terms)
+        expected = _brute_force(documents, idfs, corpus.average_length)[:30]
+        found = third.top(idfs, corpus, 30)
+        assert [doc_id for doc_id, _ in found] == [doc_id for doc_id, _ in expected]
+        assert [s for _, s in found] == pytest.approx([s for _, s in expected], rel=1e-9)
 
 
 def test_damaged_files_cost_a_rebuild_not_an_error(tmp_path):
@@ -122,7 +128,7 @@ def test_damaged_files_cost_a_rebuild_not_an_error(tmp_path):
     first = TermPostings(tmp_path)
     first.sync(_source(documents), newest=50, live_documents=50)
     first.save()
-    for path in (tmp_path / "keyword-postings").rglob("rows.npy"):
+    for path in (tmp_path / "keyword-postings").rglob("main-rows.npy"):
         path.write_bytes(b"not numpy")
     second = TermPostings(tmp_path)
     assert second.sync(_source(documents), newest=50, live_documents=50)

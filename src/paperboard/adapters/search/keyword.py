@@ -48,6 +48,7 @@ AUTHORS_WEIGHT = 1.0
 _WEIGHTS = (TITLE_WEIGHT, ABSTRACT_WEIGHT, AUTHORS_WEIGHT)
 SCORING_BUDGET = 10_000  # matching rows the engine ranks itself; above that, the postings do
 MAX_DEPTH = 20_000  # candidates checked against filters and phrases before giving up on more
+NARROW = 5_000  # a phrase, author or filter met by at most this many papers restricts the scoring
 SEARCH_SYNC_LIMIT = 10_000  # documents a search may load into stale postings (a catch-up loads all)
 MAX_TERMS = 32  # a pasted abstract is searched by its first 32 distinct terms
 # Part of every text hash: changing the analyzer re-indexes everything on the next catch-up.
@@ -241,15 +242,18 @@ class KeywordIndex:
                              limit=limit)
 
     def _ranked_by_postings(self, connection, query, present, frequencies, paper_filter, limit, postings) -> KeywordHits:
-        """The best ``limit`` by the postings' BM25 that pass the filter and the constraints:
-        candidates are checked best first, four times deeper each round, until enough pass."""
+        """The best ``limit`` by the postings' BM25 that pass the filter and the constraints. A
+        phrase, author or filter that few papers meet restricts the scoring to them; a broader one
+        is checked on the candidates best first, four times deeper each round, until enough pass."""
         documents, average_length = self._corpus(connection)
         idfs = {term: bm25.idf(documents, frequencies[term]) for term in present}
         single_excluded = [group[0] for group in query.excluded if len(group) == 1]
+        among = self._narrow_doc_ids(connection, query, paper_filter)
         checked = paper_filter.active or query.phrases or query.authors or len(single_excluded) < len(query.excluded)
+        ranking = postings.rank(idfs, Corpus(documents, average_length), excluded=single_excluded, among=among)
         depth = limit
         while True:
-            top = postings.top(idfs, Corpus(documents, average_length), depth, excluded=single_excluded)
+            top = ranking.best(depth)
             papers_of = self._paper_ids(connection, [doc_id for doc_id, _ in top])
             hits = [(papers_of[doc_id], score) for doc_id, score in top if doc_id in papers_of]
             if checked and hits:
@@ -262,6 +266,30 @@ class KeywordIndex:
                 hits.sort(key=lambda hit: (-hit[1], hit[0]))
                 return KeywordHits(hits[:limit], len(hits) >= limit or exhausted)
             depth *= 4
+
+    def _narrow_doc_ids(self, connection, query: KeywordQuery, paper_filter: PaperFilter) -> list[int] | None:
+        """The doc ids of every paper meeting the phrases, authors and filter, when at most
+        ``NARROW`` do (None: broader, or nothing to narrow by)."""
+        candidates: set[str] | None = None
+        if query.phrases or query.authors:
+            required = self.constrained_ids(connection, query, NARROW)
+            candidates = set(required) if required is not None else None
+        if paper_filter.active:
+            passing = paper_filters.matching_ids(connection, paper_filter, NARROW)
+            if passing is not None:
+                candidates = set(passing) if candidates is None else candidates & set(passing)
+            elif candidates is not None:
+                candidates &= paper_filters.keep_matching(connection, paper_filter, sorted(candidates))
+        if candidates is None:
+            return None
+        doc_ids: list[int] = []
+        ordered = sorted(candidates)
+        for start in range(0, len(ordered), _CHUNK):
+            rows = connection.execute(
+                select(search_documents.c.doc_id).where(search_documents.c.paper_id.in_(ordered[start : start + _CHUNK]))
+            )
+            doc_ids.extend(rows.scalars())
+        return doc_ids
 
     def _paper_ids(self, connection: Connection, doc_ids: list[int]) -> dict[int, str]:
         """doc id → paper id for those that still exist (a re-indexed paper has a new doc id)."""

@@ -5,20 +5,21 @@ thousands of rows, and both engines score row by row (FTS5 about 1.2 µs a row, 
 more), so one query would take seconds. This index holds, per term, the documents that contain it
 (ascending doc ids) with each one's weighted term frequency and its BM25 *impact*, tf·(k1+1) /
 (tf + k1·(1 - b + b·length/avgdl)), as the columns of a sparse matrix. A query is a column slice
-and a matrix-vector product with the terms' IDFs, in scipy's C loops (about 6 ns a posting), then
-the best candidates are rescored with the exact formula from their term frequencies, the corpus
-totals and the document frequencies the database keeps (``domain.bm25``), so a paper gets the same
-score here as from the engine.
+and a matrix-vector product with the terms' IDFs, in scipy's C loops, then the best candidates are
+rescored with the exact formula from their term frequencies, the corpus totals and the document
+frequencies the database keeps (``domain.bm25``), so a paper gets the same score here as from the
+engine. Impacts are recomputed only when the average length moves by more than a fraction of a
+percent; until then they only choose which candidates are rescored, with room to spare.
 
 It is kept like the vector index: loaded from files beside the database (``HOME/index``, memory-
-mapped, so processes share the pages), then brought up to date by doc id: the keyword index
-gives every (re)indexed document a doc id larger than any before (``last_doc_id``, migration
-0010), so "doc ids above the last one loaded" is exactly what changed. A re-indexed or deleted
-paper's old doc id stays in the matrix but no longer maps to a paper, so it is dropped when hits
-are turned into papers; when such dead documents pass a quarter of the index it is rebuilt.
+mapped, so processes share the pages), then brought up to date by doc id: the keyword index gives
+every (re)indexed document a doc id larger than any before (``last_doc_id``, migration 0010), so
+"doc ids above the last one loaded" is exactly what changed. A re-indexed or deleted paper's old
+doc id stays in the matrix but no longer maps to a paper, so it is dropped when hits are turned
+into papers; when such dead documents pass a quarter of the index it is rebuilt.
 
 New documents go to a small *tail* segment, merged into the main one when it grows past a
-twentieth of it, so catching up costs little per search.
+twentieth of it, so catching up costs little per search and per save.
 """
 
 from __future__ import annotations
@@ -38,15 +39,15 @@ import scipy.sparse
 
 from paperboard.domain import bm25
 
-_FORMAT = 1
+_FORMAT = 2
 _DIRECTORY = "keyword-postings"
 _MERGE_SHARE = 20  # merge the tail once it holds a twentieth of the main segment's postings
 _MERGE_MIN = 200_000  # ...and at least this many
 _STALE_SHARE = 0.25  # rebuild once this share of the loaded documents no longer exists
-_AVGDL_TOLERANCE = 0.002  # recompute impacts once the average length moves this much (they only rank candidates)
-_SELECTION_SLACK = 2  # candidates rescored exactly per wanted hit (impacts use a slightly older avgdl)
+_AVGDL_TOLERANCE = 0.002  # recompute impacts once the average length moves this much
+_SELECTION_SLACK = 2  # candidates rescored exactly per wanted hit (impacts may use an older avgdl)
 _KEEP_OLD_FILES_S = 3600  # another process may still be reading an older save
-_FILES = ("rows", "indptr", "tf")
+_ARRAYS = ("indptr", "rows", "tf", "impact")
 
 # One loaded document as the engine stores it: (doc id, analyzed length, terms, weights). A term may
 # repeat (one entry per token, weighted by its field) or appear once with its weighted count.
@@ -55,20 +56,23 @@ Document = tuple[int, int, Sequence[str], Sequence[float]]
 DocumentSource = Callable[[int, int], list[Document]]
 
 
+@dataclass(frozen=True)
+class Corpus:
+    """The database's totals, which BM25 uses."""
+
+    documents: int
+    average_length: float
+
+
 @dataclass
 class _Segment:
     """Postings in compressed-column form: column j's doc ids are rows[indptr[j]:indptr[j + 1]]."""
 
-    indptr: np.ndarray  # int64, columns + 1
+    indptr: np.ndarray  # int32 (int64 past 2**31 postings), columns + 1
     rows: np.ndarray  # int32 doc ids, ascending within a column
-    tf: np.ndarray  # float32 weighted term frequencies
-    impact: np.ndarray | None = None  # float32, for the current avgdl snapshot
+    tf: np.ndarray  # float16 weighted term frequencies (exact for counts; read only for candidates)
+    impact: np.ndarray | None = None  # float32, for the index's average-length snapshot
     matrix: scipy.sparse.csc_matrix | None = None
-
-    @property
-    def saved(self) -> bool:
-        """Whether the files hold all this index holds (always, without a folder)."""
-        return self.directory is None or (self._loaded_files and not self._dirty)
 
     @property
     def postings(self) -> int:
@@ -80,7 +84,7 @@ class _Segment:
 
     @classmethod
     def empty(cls, columns: int = 0) -> "_Segment":
-        return cls(np.zeros(columns + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32))
+        return cls(np.zeros(columns + 1, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float16))
 
     @classmethod
     def of(cls, rows: np.ndarray, columns: np.ndarray, tf: np.ndarray, width: int) -> "_Segment":
@@ -90,7 +94,7 @@ class _Segment:
         np.cumsum(np.bincount(columns, minlength=width), out=indptr[1:])
         # scipy keeps int32 indices only when the pointers are int32 too (else it copies both).
         indptr = indptr.astype(np.int32) if indptr[-1] < 2**31 - 1 else indptr
-        return cls(indptr, rows[order].astype(np.int32), tf[order].astype(np.float32))
+        return cls(indptr, rows[order].astype(np.int32), tf[order].astype(np.float16))
 
     def widened(self, width: int) -> "_Segment":
         """The same postings with room for terms seen since (empty columns)."""
@@ -118,12 +122,15 @@ class _Segment:
     def scores(self, columns: list[int], weights: np.ndarray) -> np.ndarray:
         return np.asarray(self.matrix[:, columns] @ weights).ravel()
 
+    def holders(self, column: int) -> np.ndarray:
+        return self.rows[self.indptr[column] : self.indptr[column + 1]]
+
     def frequencies(self, column: int, doc_ids: np.ndarray) -> np.ndarray:
         """tf of ``column``'s term in each of ``doc_ids`` (0 where absent)."""
-        start, end = self.indptr[column], self.indptr[column + 1]
-        rows = self.rows[start:end]
+        start = int(self.indptr[column])
+        rows = self.holders(column)
         found = np.zeros(len(doc_ids), np.float64)
-        if end == start:
+        if not len(rows):
             return found
         at = np.searchsorted(rows, doc_ids)
         inside = at < len(rows)
@@ -132,13 +139,49 @@ class _Segment:
         found[hit] = self.tf[start + at[hit]]
         return found
 
+    def save(self, folder: Path, prefix: str) -> None:
+        for name in _ARRAYS:
+            np.save(folder / f"{prefix}-{name}.npy", np.asarray(getattr(self, name)))
 
-@dataclass(frozen=True)
-class Corpus:
-    """The database's totals, which BM25 uses: documents, their average length, and per-term df."""
+    @classmethod
+    def load(cls, folder: Path, prefix: str) -> "_Segment":
+        arrays = {name: np.load(folder / f"{prefix}-{name}.npy", mmap_mode="r") for name in _ARRAYS}
+        if not (len(arrays["rows"]) == len(arrays["tf"]) == len(arrays["impact"]) == int(arrays["indptr"][-1])):
+            raise ValueError("postings arrays disagree")
+        return cls(**arrays)
 
-    documents: int
-    average_length: float
+
+class Ranking:
+    """One query's impact scores over every document; ``best`` gives the top, rescored exactly."""
+
+    def __init__(self, scores: np.ndarray, segments: tuple[_Segment, ...], lengths: np.ndarray,
+                 known: list[tuple[str, int, float]], corpus: Corpus) -> None:
+        self._scores, self._segments, self._lengths = scores, segments, lengths
+        self._known, self._corpus = known, corpus
+        self.matched = int(np.count_nonzero(scores))
+
+    def best(self, depth: int) -> list[tuple[int, float]]:
+        """The ``depth`` best (doc id, BM25), best first (ties by doc id)."""
+        wanted = min(self.matched, depth * _SELECTION_SLACK + 50)
+        if wanted <= 0 or depth <= 0:
+            return []
+        scores = self._scores
+        chosen = np.argpartition(-scores, wanted - 1)[:wanted] if wanted < len(scores) else np.arange(len(scores))
+        chosen = np.sort(chosen[scores[chosen] > 0]).astype(np.int64)
+        exact = self._exact(chosen)
+        order = np.lexsort((chosen, -exact))[:depth]
+        return list(zip(chosen[order].tolist(), exact[order].tolist()))
+
+    def _exact(self, doc_ids: np.ndarray) -> np.ndarray:
+        """BM25 as ``domain.bm25.score`` computes it (same terms, same order, in float64)."""
+        norm = bm25.K1 * (1 - bm25.B + bm25.B * self._lengths[doc_ids].astype(np.float64)
+                          / (self._corpus.average_length or 1.0))
+        total = np.zeros(len(doc_ids), np.float64)
+        for _term, column, weight in self._known:
+            tf = sum(segment.frequencies(column, doc_ids) for segment in self._segments)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                total += np.where(tf > 0, weight * tf * (bm25.K1 + 1) / (tf + norm), 0.0)
+        return total
 
 
 class TermPostings:
@@ -149,7 +192,7 @@ class TermPostings:
         self._lock = threading.Lock()
         self._terms: dict[str, int] = {}
         self._main = _Segment.empty()
-        self._tail = _Segment.empty()
+        self._tail: _Segment | None = _Segment.empty()  # None: parts added since it was built
         self._tail_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._lengths = np.zeros(0, np.float32)
         self._watermark = 0  # the largest doc id loaded
@@ -196,13 +239,12 @@ class TermPostings:
             doc_ids.extend([doc_id] * len(words))
             columns.extend(terms.setdefault(word, len(terms)) for word in words)
             weights.extend(word_weights)
-        rows = np.asarray(doc_ids, np.int64)
-        cols = np.asarray(columns, np.int64)
+        width = len(terms) + 1
         # One posting per (document, term): the weighted counts of its tokens summed.
-        keys, inverse = np.unique(rows * (len(terms) + 1) + cols, return_inverse=True)
-        tf = np.bincount(inverse, weights=np.asarray(weights, np.float64)).astype(np.float32)
-        rows, cols = keys // (len(terms) + 1), keys % (len(terms) + 1)
-        self._tail_parts.append((rows.astype(np.int32), cols.astype(np.int32), tf))
+        keys, inverse = np.unique(np.asarray(doc_ids, np.int64) * width + np.asarray(columns, np.int64),
+                                  return_inverse=True)
+        tf = np.bincount(inverse, weights=np.asarray(weights, np.float64))
+        self._tail_parts.append(((keys // width).astype(np.int32), (keys % width).astype(np.int32), tf))
         newest = max(doc_id for doc_id, *_ in documents)
         if newest >= len(self._lengths):
             grown = np.zeros(max(newest + 1, int(len(self._lengths) * 1.25)), np.float32)
@@ -212,16 +254,19 @@ class TermPostings:
             self._lengths[doc_id] = length
         self._watermark = max(self._watermark, newest)
         self._loaded_documents += len(documents)
+        self._tail = None
         self._dirty = True
-        self._tail = None  # rebuilt (or merged) on the next search
 
     def _settle(self, average_length: float) -> None:
-        """Build the tail from its parts (merging it when large) and keep impacts current."""
+        """Build the tail from its parts (merging it into the main segment when large) and keep
+        impacts current for ``average_length``."""
         width, height = len(self._terms), len(self._lengths)
         if self._tail is None:
             rows, cols, tf = (np.concatenate(part) for part in zip(*self._tail_parts))
             if len(rows) >= max(_MERGE_MIN, self._main.postings // _MERGE_SHARE):
-                self._main = self._merged(rows, cols, tf)
+                main_rows, main_cols, main_tf = self._main.triples()
+                self._main = _Segment.of(np.concatenate([main_rows, rows]), np.concatenate([main_cols, cols]),
+                                         np.concatenate([main_tf, tf]), width)
                 self._tail, self._tail_parts = _Segment.empty(width), []
             else:
                 self._tail = _Segment.of(rows, cols, tf, width)
@@ -237,66 +282,52 @@ class TermPostings:
                 segment.refresh(norms)
             segment.shape_for(height)
 
-    def _merged(self, rows: np.ndarray, cols: np.ndarray, tf: np.ndarray) -> _Segment:
-        main_rows, main_cols, main_tf = self._main.triples()
-        return _Segment.of(np.concatenate([main_rows, rows]), np.concatenate([main_cols, cols]),
-                           np.concatenate([main_tf, tf]), len(self._terms))
+    def _settled(self, average_length: float) -> None:
+        stale = self._tail is None or self._main.matrix is None or self._tail.matrix is None
+        if stale or abs(average_length - self._avgdl) > _AVGDL_TOLERANCE * self._avgdl:
+            self._settle(average_length)
 
     # -- searching ----------------------------------------------------------------------------
-    def top(self, idfs: dict[str, float], corpus: Corpus, depth: int, *,
-            excluded: Iterable[str] = ()) -> list[tuple[int, float]]:
-        """The ``depth`` best (doc id, exact BM25) for terms weighted by ``idfs``, best first; no
-        document holding an ``excluded`` term."""
+    def rank(self, idfs: dict[str, float], corpus: Corpus, *, excluded: Iterable[str] = (),
+             among: Sequence[int] | None = None) -> Ranking:
+        """Score every document for terms weighted by ``idfs``: none holding an ``excluded`` term,
+        only those ``among`` these doc ids when given."""
         with self._lock:
-            stale = self._tail is None or self._main.matrix is None or self._tail.matrix is None
-            if stale or abs(corpus.average_length - self._avgdl) > _AVGDL_TOLERANCE * self._avgdl:
-                self._settle(corpus.average_length)
+            self._settled(corpus.average_length)
             known = [(term, self._terms[term], weight) for term, weight in idfs.items() if term in self._terms]
-            if not known or depth <= 0:
-                return []
+            segments = (self._main, self._tail)
+            if not known:
+                return Ranking(np.zeros(0, np.float32), segments, self._lengths, [], corpus)
             columns = [column for _, column, _ in known]
             weights = np.array([weight for _, _, weight in known], np.float32)
-            scores = self._main.scores(columns, weights) + self._tail.scores(columns, weights)
+            scores = sum(segment.scores(columns, weights) for segment in segments)
             for term in excluded:
                 if term in self._terms:
-                    column = self._terms[term]
-                    for segment in (self._main, self._tail):
-                        scores[segment.rows[segment.indptr[column] : segment.indptr[column + 1]]] = 0
-            matched = int(np.count_nonzero(scores))
-            wanted = min(matched, depth * _SELECTION_SLACK + 50)
-            if wanted <= 0:
-                return []
-            chosen = np.argpartition(-scores, wanted - 1)[:wanted] if wanted < len(scores) else np.arange(len(scores))
-            chosen = chosen[scores[chosen] > 0].astype(np.int64)
-            exact = self._exact(chosen, known, corpus)
-        hits = sorted(zip(chosen.tolist(), exact), key=lambda hit: (-hit[1], hit[0]))
-        return hits[:depth]
+                    for segment in segments:
+                        scores[segment.holders(self._terms[term])] = 0
+            if among is not None:
+                kept = np.zeros(len(scores), np.float32)
+                wanted = np.asarray([doc_id for doc_id in among if doc_id < len(scores)], np.int64)
+                kept[wanted] = scores[wanted]
+                scores = kept
+            return Ranking(scores, segments, self._lengths, known, corpus)
 
-    def _exact(self, doc_ids: np.ndarray, known: list[tuple[str, int, float]], corpus: Corpus) -> list[float]:
-        """BM25 as ``domain.bm25.score`` gives it, from each candidate's term frequencies."""
-        frequencies: list[dict[str, float]] = [{} for _ in range(len(doc_ids))]
-        for term, column, _weight in known:
-            found = self._main.frequencies(column, doc_ids) + self._tail.frequencies(column, doc_ids)
-            for position in np.flatnonzero(found).tolist():
-                frequencies[position][term] = float(found[position])
-        weights = {term: weight for term, _, weight in known}
-        return [
-            bm25.score(counts, int(self._lengths[doc_id]), weights, corpus.average_length)
-            for doc_id, counts in zip(doc_ids.tolist(), frequencies)
-        ]
+    def top(self, idfs: dict[str, float], corpus: Corpus, depth: int, **options) -> list[tuple[int, float]]:
+        """The ``depth`` best (doc id, exact BM25), best first."""
+        return self.rank(idfs, corpus, **options).best(depth)
 
     @property
     def watermark(self) -> int:
         return self._watermark
 
     @property
+    def postings(self) -> int:
+        return self._main.postings + sum(len(part[0]) for part in self._tail_parts)
+
+    @property
     def saved(self) -> bool:
         """Whether the files hold all this index holds (always, without a folder)."""
         return self.directory is None or (self._loaded_files and not self._dirty)
-
-    @property
-    def postings(self) -> int:
-        return self._main.postings + sum(len(part[0]) for part in self._tail_parts)
 
     # -- files beside the database ------------------------------------------------------------
     def save(self) -> None:
@@ -304,18 +335,18 @@ class TermPostings:
         if self.directory is None:
             return
         with self._lock:
-            if self._tail_parts:  # one segment on disk
-                self._main = self._merged(*(np.concatenate(part) for part in zip(*self._tail_parts)))
-                self._tail, self._tail_parts = _Segment.empty(len(self._terms)), []
+            if not self._avgdl:
+                live = self._lengths[self._lengths > 0]
+                self._avgdl = float(live.mean()) if len(live) else 1.0
+            self._settle(self._avgdl)  # impacts are saved with the average length they assume
             self.directory.mkdir(parents=True, exist_ok=True)
             folder = self.directory / f"v{int(time.time())}-{uuid.uuid4().hex[:8]}"
             folder.mkdir()
-            main = self._main.widened(len(self._terms))
-            for name in _FILES:
-                np.save(folder / f"{name}.npy", np.asarray(getattr(main, name)))
+            self._main.save(folder, "main")
+            self._tail.save(folder, "tail")
             np.save(folder / "lengths.npy", self._lengths[: self._watermark + 1])
             meta = {"format": _FORMAT, "watermark": self._watermark, "documents": self._loaded_documents,
-                    "terms": sorted(self._terms, key=self._terms.__getitem__)}
+                    "average_length": self._avgdl, "terms": sorted(self._terms, key=self._terms.__getitem__)}
             (folder / "meta.json").write_text(json.dumps(meta))
             pointer = self.directory / "current.json"
             Path(str(pointer) + ".tmp").write_text(json.dumps({"folder": folder.name}))
@@ -336,18 +367,18 @@ class TermPostings:
             meta = json.loads((folder / "meta.json").read_text())
             if meta.get("format") != _FORMAT:
                 return
-            arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _FILES}
+            main, tail = _Segment.load(folder, "main"), _Segment.load(folder, "tail")
             lengths = np.array(np.load(folder / "lengths.npy"), dtype=np.float32)
-        except (OSError, ValueError, KeyError):
+            terms = meta["terms"]
+            if main.columns != len(terms) or tail.columns != len(terms):
+                return
+        except (OSError, ValueError, KeyError, IndexError):
             # A missing or damaged save costs a rebuild from the database, never a wrong answer.
             return
-        terms = meta["terms"]
-        if len(arrays["indptr"]) != len(terms) + 1 or len(arrays["rows"]) != len(arrays["tf"]):
-            return
         self._terms = {term: column for column, term in enumerate(terms)}
-        self._main = _Segment(arrays["indptr"], arrays["rows"], arrays["tf"])
-        self._tail, self._tail_parts = _Segment.empty(len(terms)), []
+        # The saved tail stays a part of the tail, so documents added later join it, not replace it.
+        self._main, self._tail, self._tail_parts = main, tail, [tail.triples()] if tail.postings else []
         self._lengths = lengths
         self._watermark = int(meta["watermark"])
         self._loaded_documents = int(meta["documents"])
-        self._avgdl = 0.0
+        self._avgdl = float(meta["average_length"])
