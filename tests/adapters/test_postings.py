@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
@@ -161,3 +162,23 @@ def test_a_moving_average_length_keeps_scores_exact():
         found = postings.top(idfs, moved, 10)
         assert [doc_id for doc_id, _ in found] == [doc_id for doc_id, _ in expected]
         assert [s for _, s in found] == pytest.approx([s for _, s in expected], rel=1e-9)
+
+
+def test_an_unchanged_main_segment_is_shared_between_saves_not_rewritten(tmp_path, monkeypatch):
+    monkeypatch.setattr(postings_module, "_MERGE_MIN", 2000)  # the first 400 merge, the next 100 do not
+    documents = _corpus(500)
+    postings = TermPostings(tmp_path)
+    postings.sync(_source(documents[:400]), newest=400, live_documents=400)
+    postings.save()  # 400 documents: one main segment
+    first = (tmp_path / "keyword-postings" / json.loads((tmp_path / "keyword-postings" / "current.json").read_text())["folder"])
+    postings.sync(_source(documents), newest=500, live_documents=500)  # 100 more, new words too
+    postings.save()
+    second = (tmp_path / "keyword-postings" / json.loads((tmp_path / "keyword-postings" / "current.json").read_text())["folder"])
+    assert first != second
+    assert (first / "main-rows.npy").stat().st_ino == (second / "main-rows.npy").stat().st_ino
+    reloaded = TermPostings(tmp_path)
+    assert reloaded.sync(_source(documents), newest=500, live_documents=500) and reloaded.saved
+    frequencies, corpus = _stats(documents)
+    idfs = _idfs(frequencies, corpus, ["w0", "w11"])
+    expected = _brute_force(documents, idfs, corpus.average_length)[:20]
+    assert [doc_id for doc_id, _ in reloaded.top(idfs, corpus, 20)] == [doc_id for doc_id, _ in expected]

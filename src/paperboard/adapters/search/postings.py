@@ -200,6 +200,7 @@ class TermPostings:
         self._avgdl = 0.0  # the average length the impacts were computed with
         self._loaded_files = False
         self._dirty = False  # holds documents the saved files lack
+        self._main_saved_in: Path | None = None  # a folder holding the main segment as it is now
 
     # -- keeping current ----------------------------------------------------------------------
     def sync(self, source: DocumentSource, newest: int, live_documents: int, *, limit: int | None = None,
@@ -228,6 +229,7 @@ class TermPostings:
         return max(0, self._loaded_documents - live_documents) / self._loaded_documents
 
     def _reset(self) -> None:
+        self._main_saved_in = None
         self._terms, self._main, self._tail, self._tail_parts = {}, _Segment.empty(), _Segment.empty(), []
         self._lengths, self._watermark, self._loaded_documents, self._avgdl = np.zeros(0, np.float32), 0, 0, 0.0
         self._dirty = True
@@ -267,13 +269,15 @@ class TermPostings:
                 main_rows, main_cols, main_tf = self._main.triples()
                 self._main = _Segment.of(np.concatenate([main_rows, rows]), np.concatenate([main_cols, cols]),
                                          np.concatenate([main_tf, tf]), width)
-                self._tail, self._tail_parts = _Segment.empty(width), []
+                self._tail, self._tail_parts, self._main_saved_in = _Segment.empty(width), [], None
             else:
                 self._tail = _Segment.of(rows, cols, tf, width)
+        # Widening adds empty columns only: files saved narrower still load (and widen) the same.
         self._main, self._tail = self._main.widened(width), self._tail.widened(width)
         drifted = not self._avgdl or abs(average_length - self._avgdl) > _AVGDL_TOLERANCE * self._avgdl
         if drifted:
             self._avgdl = average_length or 1.0
+            self._main_saved_in = None
         norms = None
         for segment in (self._main, self._tail):
             if drifted or segment.impact is None:
@@ -342,7 +346,11 @@ class TermPostings:
             self.directory.mkdir(parents=True, exist_ok=True)
             folder = self.directory / f"v{int(time.time())}-{uuid.uuid4().hex[:8]}"
             folder.mkdir()
-            self._main.save(folder, "main")
+            if self._main_saved_in is not None and self._link_main(self._main_saved_in, folder):
+                pass  # the main segment is unchanged: its files are shared, not written again
+            else:
+                self._main.save(folder, "main")
+            self._main_saved_in = folder
             self._tail.save(folder, "tail")
             np.save(folder / "lengths.npy", self._lengths[: self._watermark + 1])
             meta = {"format": _FORMAT, "watermark": self._watermark, "documents": self._loaded_documents,
@@ -353,6 +361,17 @@ class TermPostings:
             os.replace(str(pointer) + ".tmp", pointer)
             self._dirty = False
             self._remove_old(keep=folder.name)
+
+    @staticmethod
+    def _link_main(source: Path, folder: Path) -> bool:
+        try:
+            for name in _ARRAYS:
+                os.link(source / f"main-{name}.npy", folder / f"main-{name}.npy")
+            return True
+        except OSError:  # gone, or a file system without hard links
+            for name in _ARRAYS:
+                (folder / f"main-{name}.npy").unlink(missing_ok=True)
+            return False
 
     def _remove_old(self, keep: str) -> None:
         for folder in self.directory.iterdir():
@@ -370,14 +389,16 @@ class TermPostings:
             main, tail = _Segment.load(folder, "main"), _Segment.load(folder, "tail")
             lengths = np.array(np.load(folder / "lengths.npy"), dtype=np.float32)
             terms = meta["terms"]
-            if main.columns != len(terms) or tail.columns != len(terms):
+            if main.columns > len(terms) or tail.columns > len(terms):
                 return
+            main, tail = main.widened(len(terms)), tail.widened(len(terms))
         except (OSError, ValueError, KeyError, IndexError):
             # A missing or damaged save costs a rebuild from the database, never a wrong answer.
             return
         self._terms = {term: column for column, term in enumerate(terms)}
         # The saved tail stays a part of the tail, so documents added later join it, not replace it.
         self._main, self._tail, self._tail_parts = main, tail, [tail.triples()] if tail.postings else []
+        self._main_saved_in = folder
         self._lengths = lengths
         self._watermark = int(meta["watermark"])
         self._loaded_documents = int(meta["documents"])
