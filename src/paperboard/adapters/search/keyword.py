@@ -47,13 +47,19 @@ ABSTRACT_WEIGHT = 1.0
 AUTHORS_WEIGHT = 1.0
 _WEIGHTS = (TITLE_WEIGHT, ABSTRACT_WEIGHT, AUTHORS_WEIGHT)
 SCORING_BUDGET = 10_000  # matching rows the engine ranks itself; above that, the postings do
-MAX_DEPTH = 20_000  # candidates checked against filters and phrases before giving up on more
+MAX_DEPTH = 10_000  # candidates checked against filters and phrases before giving up on more
 NARROW = 5_000  # a phrase, author or filter met by at most this many papers restricts the scoring
+# A phrase so rare among the best candidates that more than SWITCH_DEPTH would need checking (about
+# 25 µs each) is listed instead (FTS5 merging its words' doclists: ~0.1 s at worst at a million
+# papers), when at most ENUMERATED papers hold it.
+SWITCH_DEPTH = 4_000
+ENUMERATED = 50_000
 SEARCH_SYNC_LIMIT = 10_000  # documents a search may load into stale postings (a catch-up loads all)
 MAX_TERMS = 32  # a pasted abstract is searched by its first 32 distinct terms
 # Part of every text hash: changing the analyzer re-indexes everything on the next catch-up.
 ANALYZER_VERSION = "snowball-en-1"
 _CHUNK = 500
+_WIDE_CHUNK = 2_000  # ids per IN (...) where one statement's overhead matters (SQLite allows 32,766)
 
 
 @dataclass(frozen=True)
@@ -242,62 +248,98 @@ class KeywordIndex:
                              limit=limit)
 
     def _ranked_by_postings(self, connection, query, present, frequencies, paper_filter, limit, postings) -> KeywordHits:
-        """The best ``limit`` by the postings' BM25 that pass the filter and the constraints. A
-        phrase, author or filter that few papers meet restricts the scoring to them; a broader one
-        is checked on the candidates best first, four times deeper each round, until enough pass."""
+        """The best ``limit`` by the postings' BM25 that pass the filter and the constraints.
+
+        A filter or phrase that few papers meet restricts the scoring to them. A broader one is
+        checked on the candidates best first, deeper each round (as deep as the share passing so
+        far says is needed), each candidate once. A phrase that passes too rarely for that
+        (independent common words) switches to listing the papers that hold it, when they are at
+        most ``ENUMERATED``; past ``MAX_DEPTH`` candidates the hits are the best found."""
         documents, average_length = self._corpus(connection)
+        corpus = Corpus(documents, average_length)
         idfs = {term: bm25.idf(documents, frequencies[term]) for term in present}
         single_excluded = [group[0] for group in query.excluded if len(group) == 1]
+        # A paper lacking any word of a phrase or an author's name cannot pass: not scored at all.
+        required = {term for group in (*query.phrases, *query.authors) for term in group}
+        constrained = bool(query.phrases or query.authors or len(single_excluded) < len(query.excluded))
         among = self._narrow_doc_ids(connection, query, paper_filter)
-        checked = paper_filter.active or query.phrases or query.authors or len(single_excluded) < len(query.excluded)
-        ranking = postings.rank(idfs, Corpus(documents, average_length), excluded=single_excluded, among=among)
+        ranking = postings.rank(idfs, corpus, excluded=single_excluded, required=required, among=among)
+        passing: dict[int, str] = {}  # doc id → paper id, for the candidates that passed
+        listed = False
+        seen: set[int] = set()
+        scores: dict[int, float] = {}
         depth = limit
         while True:
             top = ranking.best(depth)
-            papers_of = self._paper_ids(connection, [doc_id for doc_id, _ in top])
-            hits = [(papers_of[doc_id], score) for doc_id, score in top if doc_id in papers_of]
-            if checked and hits:
-                allowed = self.satisfying(connection, query, [paper_id for paper_id, _ in hits])
-                if paper_filter.active:
-                    allowed &= paper_filters.keep_matching(connection, paper_filter, sorted(allowed))
-                hits = [hit for hit in hits if hit[0] in allowed]
+            fresh = [doc_id for doc_id, _ in top if doc_id not in seen]
+            seen.update(fresh)
+            scores.update(top)
+            passing.update(self._passing(connection, query, constrained, paper_filter, fresh))
+            found = len([doc_id for doc_id, _ in top if doc_id in passing])
             exhausted = len(top) < depth  # every matching document was looked at
-            if len(hits) >= limit or exhausted or depth >= MAX_DEPTH:
-                hits.sort(key=lambda hit: (-hit[1], hit[0]))
-                return KeywordHits(hits[:limit], len(hits) >= limit or exhausted)
-            depth *= 4
+            if found >= limit or exhausted or depth >= MAX_DEPTH:
+                hits = sorted(((passing[d], scores[d]) for d in seen if d in passing), key=lambda h: (-h[1], h[0]))
+                return KeywordHits(hits[:limit], found >= limit or exhausted)
+            # Deep enough for the share that passed so far (with room), at least four times deeper.
+            needed = int(1.5 * limit * len(top) / max(found, 1))
+            if needed > SWITCH_DEPTH and (query.phrases or query.authors) and not listed:
+                listed = True
+                holding = self._constrained_doc_ids(connection, query, ENUMERATED)
+                if holding is not None:
+                    if among is not None:
+                        holding = sorted(set(holding) & set(among))
+                    ranking = postings.rank(idfs, corpus, excluded=single_excluded, among=holding)
+                    passing, seen, scores, depth = {}, set(), {}, limit
+                    continue
+            depth = min(MAX_DEPTH, max(depth * 4, needed))
+
+    def _passing(self, connection, query: KeywordQuery, constrained: bool, paper_filter: PaperFilter,
+                 doc_ids: list[int]) -> dict[int, str]:
+        """doc id → paper id for those of ``doc_ids`` still indexed that meet the constraints and the filter."""
+        if not constrained:
+            return self._paper_ids(connection, doc_ids, paper_filter)
+        papers_of = self._papers_meeting(connection, query, doc_ids)
+        if paper_filter.active and papers_of:
+            allowed = paper_filters.keep_matching(connection, paper_filter, sorted(papers_of.values()))
+            papers_of = {doc_id: paper_id for doc_id, paper_id in papers_of.items() if paper_id in allowed}
+        return papers_of
+
+    def _papers_meeting(self, connection, query: KeywordQuery, doc_ids: list[int]) -> dict[int, str]:
+        """doc id → paper id for those of ``doc_ids`` that meet the phrases, authors and exclusions."""
+        papers_of = self._paper_ids(connection, doc_ids)
+        kept = self.satisfying(connection, query, list(papers_of.values()))
+        return {doc_id: paper_id for doc_id, paper_id in papers_of.items() if paper_id in kept}
 
     def _narrow_doc_ids(self, connection, query: KeywordQuery, paper_filter: PaperFilter) -> list[int] | None:
-        """The doc ids of every paper meeting the phrases, authors and filter, when at most
-        ``NARROW`` do (None: broader, or nothing to narrow by)."""
-        candidates: set[str] | None = None
-        if query.phrases or query.authors:
-            required = self.constrained_ids(connection, query, NARROW)
-            candidates = set(required) if required is not None else None
-        if paper_filter.active:
-            passing = paper_filters.matching_ids(connection, paper_filter, NARROW)
-            if passing is not None:
-                candidates = set(passing) if candidates is None else candidates & set(passing)
-            elif candidates is not None:
-                candidates &= paper_filters.keep_matching(connection, paper_filter, sorted(candidates))
-        if candidates is None:
+        """The doc ids of every paper passing the filter, when at most ``NARROW`` do (None:
+        broader, or no filter)."""
+        # (Phrases are not listed up front: FTS5 would merge their words' whole doclists, ~0.1 s
+        # for two common words at a million papers, where checking the best candidates is cheap.)
+        if not paper_filter.active:
             return None
+        passing = paper_filters.matching_ids(connection, paper_filter, NARROW)
+        return None if passing is None else sorted(self._doc_ids(connection, passing))
+
+    def _doc_ids(self, connection, paper_ids: list[str]) -> list[int]:
         doc_ids: list[int] = []
-        ordered = sorted(candidates)
-        for start in range(0, len(ordered), _CHUNK):
+        for start in range(0, len(paper_ids), _CHUNK):
             rows = connection.execute(
-                select(search_documents.c.doc_id).where(search_documents.c.paper_id.in_(ordered[start : start + _CHUNK]))
+                select(search_documents.c.doc_id).where(search_documents.c.paper_id.in_(paper_ids[start : start + _CHUNK]))
             )
             doc_ids.extend(rows.scalars())
         return doc_ids
 
-    def _paper_ids(self, connection: Connection, doc_ids: list[int]) -> dict[int, str]:
-        """doc id → paper id for those that still exist (a re-indexed paper has a new doc id)."""
+    def _paper_ids(self, connection: Connection, doc_ids: list[int],
+                   paper_filter: PaperFilter = PaperFilter()) -> dict[int, str]:
+        """doc id → paper id for those that still exist (a re-indexed paper has a new doc id) and
+        pass ``paper_filter``."""
         found: dict[int, str] = {}
-        for start in range(0, len(doc_ids), _CHUNK):
+        for start in range(0, len(doc_ids), _WIDE_CHUNK):
             query = select(search_documents.c.doc_id, search_documents.c.paper_id).where(
-                search_documents.c.doc_id.in_(doc_ids[start : start + _CHUNK])
+                search_documents.c.doc_id.in_(doc_ids[start : start + _WIDE_CHUNK])
             )
+            if paper_filter.active:
+                query = query.join(papers, papers.c.id == search_documents.c.paper_id).where(paper_filter.condition())
             found.update((doc_id, paper_id) for doc_id, paper_id in connection.execute(query))
         return found
 
@@ -313,6 +355,10 @@ class KeywordIndex:
     def constrained_ids(self, connection: Connection, query: KeywordQuery, cap: int) -> list[str] | None:
         """Every paper meeting the query's phrases and authors (None: more than ``cap``)."""
         return self._all_matching(connection, self._required(query), cap)
+
+    def _constrained_doc_ids(self, connection: Connection, query: KeywordQuery, cap: int) -> list[int] | None:
+        """The doc ids meeting the query's phrases and authors (None: more than ``cap``)."""
+        raise NotImplementedError
 
     # -- statistics (the same two tables on both engines, migrations 0006 and 0008) --------------
     def _document_frequencies(self, connection: Connection, terms: Sequence[str]) -> dict[str, int]:
@@ -438,7 +484,7 @@ class SqliteKeywordIndex(KeywordIndex):
                 )
             )
             for paper_id, *fields in rows:
-                if holds(query, [(field or "").split() for field in fields]):
+                if holds(query, [field or "" for field in fields]):
                     kept.add(paper_id)
         return kept
 
@@ -488,6 +534,28 @@ class SqliteKeywordIndex(KeywordIndex):
     def _any_of(self, groups):
         return "(" + " OR ".join(_phrase(group) for group in groups) + ")"
 
+    def _constrained_doc_ids(self, connection, query, cap):
+        rows = connection.execute(
+            text("SELECT rowid FROM search_fts WHERE search_fts MATCH :match LIMIT :cap"),
+            {"match": self._required(query), "cap": cap + 1},
+        ).scalars().all()
+        return None if len(rows) > cap else list(rows)
+
+    def _papers_meeting(self, connection, query, doc_ids):
+        # One read per chunk: the paper id and the analyzed fields, checked here (see satisfying).
+        found: dict[int, str] = {}
+        for start in range(0, len(doc_ids), _WIDE_CHUNK):
+            rows = connection.execute(
+                text("SELECT d.doc_id, d.paper_id, c.c0, c.c1, c.c2 FROM search_documents AS d "
+                     "JOIN search_fts_content AS c ON c.id = d.doc_id WHERE d.doc_id IN :ids").bindparams(
+                    bindparam("ids", doc_ids[start : start + _WIDE_CHUNK], expanding=True)
+                )
+            )
+            for doc_id, paper_id, *fields in rows:
+                if holds(query, [field or "" for field in fields]):
+                    found[doc_id] = paper_id
+        return found
+
     def _all_matching(self, connection, expression, cap):
         rows = connection.execute(
             text(
@@ -499,21 +567,23 @@ class SqliteKeywordIndex(KeywordIndex):
         return None if len(rows) > cap else list(rows)
 
 
-def holds(query: KeywordQuery, fields: Sequence[Sequence[str]]) -> bool:
-    """Whether a paper's analyzed (title, abstract, authors) meet the query's constraints, as the
-    engines' matching reads them: each phrase within one field, each author's words all in the
-    authors, no excluded word or phrase anywhere."""
+def holds(query: KeywordQuery, fields: Sequence[str]) -> bool:
+    """Whether a paper's analyzed (title, abstract, authors), each its terms joined by single
+    spaces, meet the query's constraints as the engines' matching reads them: each phrase within
+    one field, each author's words all in the authors, no excluded word or phrase anywhere. Terms
+    hold only letters and digits, so a phrase is in a field exactly when " phrase " is in " field "."""
+    padded = [f" {field} " for field in fields]
 
-    def within(phrase: Sequence[str], field: Sequence[str]) -> bool:
-        size = len(phrase)
-        return any(list(field[i : i + size]) == list(phrase) for i in range(len(field) - size + 1))
+    def anywhere(phrase: Sequence[str]) -> bool:
+        needle = f" {' '.join(phrase)} "
+        return any(needle in field for field in padded)
 
-    if not all(any(within(phrase, field) for field in fields) for phrase in query.phrases):
+    if not all(anywhere(phrase) for phrase in query.phrases):
         return False
-    authors = set(fields[2]) if len(fields) > 2 else set()
+    authors = set(fields[2].split()) if len(fields) > 2 else set()
     if not all(set(author) <= authors for author in query.authors):
         return False
-    return not any(within(group, field) for group in query.excluded for field in fields)
+    return not any(anywhere(group) for group in query.excluded)
 
 
 def _stale(query):

@@ -151,6 +151,13 @@ class PostgresKeywordIndex(KeywordIndex):
         )
         return set(rows.scalars())
 
+    def _constrained_doc_ids(self, connection, query, cap):
+        rows = connection.execute(
+            text("SELECT doc_id FROM search_terms_pg WHERE terms @@ CAST(:expression AS tsquery) LIMIT :cap"),
+            {"expression": self._required(query), "cap": cap + 1},
+        ).scalars().all()
+        return None if len(rows) > cap else list(rows)
+
     def _all_matching(self, connection, expression, cap):
         rows = connection.execute(
             text("SELECT d.paper_id FROM search_terms_pg AS t JOIN search_documents AS d ON d.doc_id = t.doc_id "

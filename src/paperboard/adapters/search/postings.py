@@ -293,9 +293,9 @@ class TermPostings:
 
     # -- searching ----------------------------------------------------------------------------
     def rank(self, idfs: dict[str, float], corpus: Corpus, *, excluded: Iterable[str] = (),
-             among: Sequence[int] | None = None) -> Ranking:
+             required: Iterable[str] = (), among: Sequence[int] | None = None) -> Ranking:
         """Score every document for terms weighted by ``idfs``: none holding an ``excluded`` term,
-        only those ``among`` these doc ids when given."""
+        only those holding every ``required`` term, and only those ``among`` these doc ids when given."""
         with self._lock:
             self._settled(corpus.average_length)
             known = [(term, self._terms[term], weight) for term, weight in idfs.items() if term in self._terms]
@@ -309,6 +309,12 @@ class TermPostings:
                 if term in self._terms:
                     for segment in segments:
                         scores[segment.holders(self._terms[term])] = 0
+            for term in required:
+                holding = np.zeros(len(scores), bool)
+                if term in self._terms:
+                    for segment in segments:
+                        holding[segment.holders(self._terms[term])] = True
+                scores[~holding] = 0
             if among is not None:
                 kept = np.zeros(len(scores), np.float32)
                 wanted = np.asarray([doc_id for doc_id in among if doc_id < len(scores)], np.int64)
