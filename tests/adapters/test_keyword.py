@@ -204,3 +204,23 @@ def test_statistics_follow_edits(indexed):
         frequencies = index._document_frequencies(connection, ["graph", "protein", "appear"])
         assert (frequencies["graph"], frequencies["protein"], frequencies.get("appear", 0)) == (2, 1, 0)
         assert index._corpus(connection)[0] == 4 and index._corpus(connection)[1] < average_length
+
+
+def test_over_budget_filters_follow_metadata_edits(indexed, monkeypatch):
+    database, index = indexed
+    monkeypatch.setattr(keyword_module, "SCORING_BUDGET", 0)
+    postings = TermPostings()
+    biology = PaperFilter(categories=("q-bio",))
+
+    def graph_in_biology():
+        with database.read() as connection:
+            found = index.search(connection, KeywordQuery.of(parse_query("graph")), biology, 10, postings)
+        return [p for p, _ in found.hits]
+
+    assert graph_in_biology() == ["2603.00004"]
+    # Only the categories change (same text): the paper gets a new doc id, the postings follow.
+    moved = replace(PAPERS[0], categories=("q-bio.BM",), version=2)
+    with database.write() as connection:
+        upsert_papers(connection, [moved])
+        assert index.index(connection, [moved]) == 1
+    assert sorted(graph_in_biology()) == ["2603.00001", "2603.00004"]

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import random
+from datetime import date, timedelta
 
 import pytest
 
 from paperboard.adapters.search import postings as postings_module
-from paperboard.adapters.search.postings import Corpus, TermPostings
+from paperboard.adapters.search.filters import PaperFilter
+from paperboard.adapters.search.postings import Corpus, Document, TermPostings
 from paperboard.domain import bm25
 
 WORDS = [f"w{i}" for i in range(60)]
 
 
-def _corpus(count: int, seed: int = 1, first_id: int = 1) -> list[tuple[int, int, list[str], list[float]]]:
+def _corpus(count: int, seed: int = 1, first_id: int = 1) -> list[Document]:
     """Documents as the engines give them: a token per entry, weighted by its field (2 for the
     first three tokens, a "title"; 1 after), words drawn with a skew so some are common."""
     rng = random.Random(seed)
@@ -22,13 +24,14 @@ def _corpus(count: int, seed: int = 1, first_id: int = 1) -> list[tuple[int, int
     for doc_id in range(first_id, first_id + count):
         tokens = [WORDS[min(int(rng.expovariate(0.08)), len(WORDS) - 1)] for _ in range(rng.randint(3, 40))]
         weights = [2.0 if i < 3 else 1.0 for i in range(len(tokens))]
-        documents.append((doc_id, len(tokens), tokens, weights))
+        documents.append(Document(doc_id, len(tokens), tokens, weights, date(2026, 1, 1) + timedelta(days=doc_id % 90),
+                                  (["cs.CL", "cs.LG", "math.AG"][doc_id % 3],), doc_id % 5 == 0))
     return documents
 
 
 def _brute_force(documents, idfs, average_length, excluded=()):
     scored = []
-    for doc_id, length, tokens, weights in documents:
+    for doc_id, length, tokens, weights, *_metadata in documents:
         if any(term in tokens for term in excluded):
             continue
         counts: dict[str, float] = {}
@@ -42,15 +45,15 @@ def _brute_force(documents, idfs, average_length, excluded=()):
 
 def _source(documents):
     def read(after: int, limit: int):
-        return [d for d in documents if d[0] > after][:limit]
+        return [d for d in documents if d.doc_id > after][:limit]
 
     return read
 
 
 def _stats(documents):
     frequencies: dict[str, int] = {}
-    for _doc_id, _length, tokens, _weights in documents:
-        for term in set(tokens):
+    for document in documents:
+        for term in set(document.terms):
             frequencies[term] = frequencies.get(term, 0) + 1
     average = sum(d[1] for d in documents) / len(documents)
     return frequencies, Corpus(len(documents), average)
@@ -141,9 +144,10 @@ def test_many_dead_documents_or_a_rebuilt_index_start_over():
     postings = TermPostings()
     postings.sync(_source(documents), newest=100, live_documents=100)
     # Most documents were deleted and re-indexed under new ids: the postings start over.
-    renumbered = [(doc_id + 1000, *rest) for doc_id, *rest in documents[:40]]
+    renumbered = [d._replace(doc_id=d.doc_id + 1000) for d in documents[:40]]
     assert postings.sync(_source(renumbered), newest=1040, live_documents=40)
-    assert postings.postings == sum(len(set(tokens)) for _, _, tokens, _ in renumbered)
+    # Each document's distinct words, its category and, for some, "has code".
+    assert postings.postings == sum(len(set(d.terms)) + 1 + d.has_code for d in renumbered)
     # The keyword index was emptied and rebuilt with smaller ids.
     assert postings.sync(_source(documents[:10]), newest=10, live_documents=10)
     assert postings.watermark == 10
@@ -182,3 +186,29 @@ def test_an_unchanged_main_segment_is_shared_between_saves_not_rewritten(tmp_pat
     idfs = _idfs(frequencies, corpus, ["w0", "w11"])
     expected = _brute_force(documents, idfs, corpus.average_length)[:20]
     assert [doc_id for doc_id, _ in reloaded.top(idfs, corpus, 20)] == [doc_id for doc_id, _ in expected]
+
+
+@pytest.mark.parametrize("paper_filter", [
+    PaperFilter(date_from=date(2026, 2, 1)),
+    PaperFilter(date_from=date(2026, 1, 10), date_until=date(2026, 1, 20)),
+    PaperFilter(categories=("cs.LG",)),
+    PaperFilter(categories=("cs",)),
+    PaperFilter(categories=("math",), has_code=True),
+])
+def test_filters_apply_in_memory_as_in_sql(paper_filter):
+    documents = _corpus(400)
+    postings = TermPostings()
+    postings.sync(_source(documents), newest=400, live_documents=400)
+    frequencies, corpus = _stats(documents)
+    idfs = _idfs(frequencies, corpus, ["w0", "w3"])
+
+    def passes(d):
+        archive_or_category = lambda c: any(c == w or ("." not in w and c.startswith(w + ".")) for w in paper_filter.categories)
+        return ((not paper_filter.date_from or d.announced >= paper_filter.date_from)
+                and (not paper_filter.date_until or d.announced <= paper_filter.date_until)
+                and (not paper_filter.categories or any(archive_or_category(c) for c in d.categories))
+                and (not paper_filter.has_code or d.has_code))
+
+    expected = _brute_force([d for d in documents if passes(d)], idfs, corpus.average_length)[:30]
+    found = postings.top(idfs, corpus, 30, paper_filter=paper_filter)
+    assert found and [doc_id for doc_id, _ in found] == [doc_id for doc_id, _ in expected]

@@ -233,7 +233,7 @@ def _semantic(ctx, connection, keywords: KeywordIndex, query: Query, kq: Keyword
     vector = embedder.embed_query(query.free_text)
     among = paper_filters.matching_ids(connection, paper_filter, FILTER_CAP) if paper_filter.active else None
     if kq.phrases or kq.authors:
-        required = keywords.constrained_ids(connection, kq, FILTER_CAP)
+        required = keywords.constrained_ids_if_cheap(connection, kq, FILTER_CAP)
         if required is not None:
             among = required if among is None else sorted(set(among) & set(required))
     if among is not None:

@@ -34,7 +34,7 @@ from paperboard.adapters.search.filters import PaperFilter
 from paperboard.adapters.search.postings import Corpus, Document, TermPostings
 from paperboard.adapters.store.database import Database
 from paperboard.adapters.store.papers import utcnow
-from paperboard.adapters.store.schema import papers, search_documents
+from paperboard.adapters.store.schema import paper_categories, papers, search_documents
 from paperboard.domain import bm25
 from paperboard.domain.analysis import analyze, normalise_title
 from paperboard.domain.paper import Paper
@@ -47,8 +47,9 @@ ABSTRACT_WEIGHT = 1.0
 AUTHORS_WEIGHT = 1.0
 _WEIGHTS = (TITLE_WEIGHT, ABSTRACT_WEIGHT, AUTHORS_WEIGHT)
 SCORING_BUDGET = 10_000  # matching rows the engine ranks itself; above that, the postings do
-MAX_DEPTH = 10_000  # candidates checked against filters and phrases before giving up on more
-NARROW = 5_000  # a phrase, author or filter met by at most this many papers restricts the scoring
+MAX_DEPTH = 10_000  # candidates checked against filters before giving up on more...
+MAX_CHECKED = 4_000  # ...and against phrases, authors or excluded phrases
+LISTING_DF = 100_000  # FTS5 lists a phrase's papers fast when one of its words is in at most this many
 # A phrase so rare among the best candidates that more than SWITCH_DEPTH would need checking (about
 # 25 µs each) is listed instead (FTS5 merging its words' doclists: ~0.1 s at worst at a million
 # papers), when at most ENUMERATED papers hold it.
@@ -57,7 +58,7 @@ ENUMERATED = 50_000
 SEARCH_SYNC_LIMIT = 10_000  # documents a search may load into stale postings (a catch-up loads all)
 MAX_TERMS = 32  # a pasted abstract is searched by its first 32 distinct terms
 # Part of every text hash: changing the analyzer re-indexes everything on the next catch-up.
-ANALYZER_VERSION = "snowball-en-1"
+ANALYZER_VERSION = "snowball-en-2"
 _CHUNK = 500
 _WIDE_CHUNK = 2_000  # ids per IN (...) where one statement's overhead matters (SQLite allows 32,766)
 
@@ -115,8 +116,11 @@ class IndexedText:
     @classmethod
     def of(cls, paper: Paper) -> "IndexedText":
         authors = " ; ".join(paper.authors)
+        # What filters read is hashed too: a change re-indexes the paper under a new doc id, which
+        # is how the in-memory postings learn of it.
+        metadata = (str(paper.announced or ""), " ".join(paper.categories), "code" if paper.code_urls else "")
         digest = hashlib.sha256(
-            "\x1f".join((ANALYZER_VERSION, paper.title, paper.abstract, authors)).encode()
+            "\x1f".join((ANALYZER_VERSION, paper.title, paper.abstract, authors, *metadata)).encode()
         ).hexdigest()
         return cls(
             paper.id,
@@ -247,14 +251,42 @@ class KeywordIndex:
         return postings.sync(lambda after, n: self._documents_after(connection, after, n), newest, documents,
                              limit=limit)
 
+    def _documents_after(self, connection: Connection, after: int, limit: int) -> list[Document]:
+        """The postings' next documents, with the metadata that filters read."""
+        documents = self._terms_after(connection, after, limit)
+        doc_ids = [document[0] for document in documents]
+        metadata: dict[int, tuple] = {}
+        categories: dict[int, list[str]] = {}
+        for start in range(0, len(doc_ids), _WIDE_CHUNK):
+            chunk = doc_ids[start : start + _WIDE_CHUNK]
+            rows = connection.execute(
+                select(search_documents.c.doc_id, papers.c.announced, func.json_array_length(papers.c.code_urls))
+                .join(papers, papers.c.id == search_documents.c.paper_id)
+                .where(search_documents.c.doc_id.in_(chunk))
+            )
+            metadata.update((doc_id, (announced, bool(links))) for doc_id, announced, links in rows)
+            rows = connection.execute(
+                select(search_documents.c.doc_id, paper_categories.c.category)
+                .join(paper_categories, paper_categories.c.paper_id == search_documents.c.paper_id)
+                .where(search_documents.c.doc_id.in_(chunk))
+            )
+            for doc_id, category in rows:
+                categories.setdefault(doc_id, []).append(category)
+        return [
+            Document(*document, metadata.get(document[0], (None, False))[0], tuple(categories.get(document[0], ())),
+                     metadata.get(document[0], (None, False))[1])
+            for document in documents
+        ]
+
     def _ranked_by_postings(self, connection, query, present, frequencies, paper_filter, limit, postings) -> KeywordHits:
         """The best ``limit`` by the postings' BM25 that pass the filter and the constraints.
 
         A filter or phrase that few papers meet restricts the scoring to them. A broader one is
         checked on the candidates best first, deeper each round (as deep as the share passing so
         far says is needed), each candidate once. A phrase that passes too rarely for that
-        (independent common words) switches to listing the papers that hold it, when they are at
-        most ``ENUMERATED``; past ``MAX_DEPTH`` candidates the hits are the best found."""
+        (independent common words) switches to listing the papers that hold it, when the engine
+        can do that quickly and they are at most ``ENUMERATED``; past ``MAX_DEPTH`` candidates
+        (``MAX_CHECKED`` for phrases) the hits are the best found, and not marked exact."""
         documents, average_length = self._corpus(connection)
         corpus = Corpus(documents, average_length)
         idfs = {term: bm25.idf(documents, frequencies[term]) for term in present}
@@ -262,8 +294,8 @@ class KeywordIndex:
         # A paper lacking any word of a phrase or an author's name cannot pass: not scored at all.
         required = {term for group in (*query.phrases, *query.authors) for term in group}
         constrained = bool(query.phrases or query.authors or len(single_excluded) < len(query.excluded))
-        among = self._narrow_doc_ids(connection, query, paper_filter)
-        ranking = postings.rank(idfs, corpus, excluded=single_excluded, required=required, among=among)
+        deepest = MAX_CHECKED if constrained else MAX_DEPTH  # checking a phrase reads the text: ~25 µs
+        ranking = postings.rank(idfs, corpus, excluded=single_excluded, required=required, paper_filter=paper_filter)
         passing: dict[int, str] = {}  # doc id → paper id, for the candidates that passed
         listed = False
         seen: set[int] = set()
@@ -277,25 +309,27 @@ class KeywordIndex:
             passing.update(self._passing(connection, query, constrained, paper_filter, fresh))
             found = len([doc_id for doc_id, _ in top if doc_id in passing])
             exhausted = len(top) < depth  # every matching document was looked at
-            if found >= limit or exhausted or depth >= MAX_DEPTH:
+            if found >= limit or exhausted or depth >= deepest:
                 hits = sorted(((passing[d], scores[d]) for d in seen if d in passing), key=lambda h: (-h[1], h[0]))
                 return KeywordHits(hits[:limit], found >= limit or exhausted)
             # Deep enough for the share that passed so far (with room), at least four times deeper.
             needed = int(1.5 * limit * len(top) / max(found, 1))
             if needed > SWITCH_DEPTH and (query.phrases or query.authors) and not listed:
                 listed = True
-                holding = self._constrained_doc_ids(connection, query, ENUMERATED)
+                holding = self._constrained_doc_ids(connection, query, ENUMERATED) if self._cheap_to_list(
+                    connection, query) else None
                 if holding is not None:
-                    if among is not None:
-                        holding = sorted(set(holding) & set(among))
-                    ranking = postings.rank(idfs, corpus, excluded=single_excluded, among=holding)
+                    ranking = postings.rank(idfs, corpus, excluded=single_excluded, among=holding,
+                                            paper_filter=paper_filter)
                     passing, seen, scores, depth = {}, set(), {}, limit
                     continue
-            depth = min(MAX_DEPTH, max(depth * 4, needed))
+            depth = min(deepest, max(depth * 4, needed))
 
     def _passing(self, connection, query: KeywordQuery, constrained: bool, paper_filter: PaperFilter,
                  doc_ids: list[int]) -> dict[int, str]:
         """doc id → paper id for those of ``doc_ids`` still indexed that meet the constraints and the filter."""
+        # The postings applied the filter; it is checked again here, cheaply, in the same read,
+        # for a paper whose metadata changed since its document was loaded.
         if not constrained:
             return self._paper_ids(connection, doc_ids, paper_filter)
         papers_of = self._papers_meeting(connection, query, doc_ids)
@@ -309,25 +343,6 @@ class KeywordIndex:
         papers_of = self._paper_ids(connection, doc_ids)
         kept = self.satisfying(connection, query, list(papers_of.values()))
         return {doc_id: paper_id for doc_id, paper_id in papers_of.items() if paper_id in kept}
-
-    def _narrow_doc_ids(self, connection, query: KeywordQuery, paper_filter: PaperFilter) -> list[int] | None:
-        """The doc ids of every paper passing the filter, when at most ``NARROW`` do (None:
-        broader, or no filter)."""
-        # (Phrases are not listed up front: FTS5 would merge their words' whole doclists, ~0.1 s
-        # for two common words at a million papers, where checking the best candidates is cheap.)
-        if not paper_filter.active:
-            return None
-        passing = paper_filters.matching_ids(connection, paper_filter, NARROW)
-        return None if passing is None else sorted(self._doc_ids(connection, passing))
-
-    def _doc_ids(self, connection, paper_ids: list[str]) -> list[int]:
-        doc_ids: list[int] = []
-        for start in range(0, len(paper_ids), _CHUNK):
-            rows = connection.execute(
-                select(search_documents.c.doc_id).where(search_documents.c.paper_id.in_(paper_ids[start : start + _CHUNK]))
-            )
-            doc_ids.extend(rows.scalars())
-        return doc_ids
 
     def _paper_ids(self, connection: Connection, doc_ids: list[int],
                    paper_filter: PaperFilter = PaperFilter()) -> dict[int, str]:
@@ -355,6 +370,18 @@ class KeywordIndex:
     def constrained_ids(self, connection: Connection, query: KeywordQuery, cap: int) -> list[str] | None:
         """Every paper meeting the query's phrases and authors (None: more than ``cap``)."""
         return self._all_matching(connection, self._required(query), cap)
+
+    def _cheap_to_list(self, connection: Connection, query: KeywordQuery) -> bool:
+        """Whether every phrase and author has a word rare enough for the engine to list the papers
+        holding it quickly (FTS5 merges the words' doclists: ~0.13 s for two words each in half a
+        million papers, ~0.02 s when one is in under 100,000)."""
+        groups = (*query.phrases, *query.authors)
+        frequencies = self._document_frequencies(connection, sorted({t for group in groups for t in group}))
+        return all(min(frequencies.get(term, 0) for term in group) <= LISTING_DF for group in groups)
+
+    def constrained_ids_if_cheap(self, connection: Connection, query: KeywordQuery, cap: int) -> list[str] | None:
+        """``constrained_ids``, or None without asking the engine when listing would be slow."""
+        return self.constrained_ids(connection, query, cap) if self._cheap_to_list(connection, query) else None
 
     def _constrained_doc_ids(self, connection: Connection, query: KeywordQuery, cap: int) -> list[int] | None:
         """The doc ids meeting the query's phrases and authors (None: more than ``cap``)."""
@@ -393,8 +420,9 @@ class KeywordIndex:
         """Every paper holding any of ``terms`` (and meeting the constraints), scored natively."""
         raise NotImplementedError
 
-    def _documents_after(self, connection: Connection, after: int, limit: int) -> list[Document]:
-        """The documents with doc ids above ``after``, ascending (at most ``limit``), for the postings."""
+    def _terms_after(self, connection: Connection, after: int, limit: int) -> list[tuple]:
+        """(doc id, length, terms, weights) of the documents with doc ids above ``after``,
+        ascending (at most ``limit``), for the postings."""
         raise NotImplementedError
 
     def _upsert_frequencies(self, connection: Connection, changes: dict[str, int]) -> None:
@@ -457,7 +485,7 @@ class SqliteKeywordIndex(KeywordIndex):
         # FTS5 reports BM25 negated (smaller is better); hits carry the usual positive score.
         return [(paper_id, -score) for paper_id, score in connection.execute(ranked)]
 
-    def _documents_after(self, connection, after, limit):
+    def _terms_after(self, connection, after, limit):
         rows = connection.execute(
             text("SELECT d.doc_id, d.length, c.c0, c.c1, c.c2 FROM search_documents AS d "
                  "JOIN search_fts_content AS c ON c.id = d.doc_id WHERE d.doc_id > :after ORDER BY d.doc_id LIMIT :n"),

@@ -76,7 +76,7 @@ class PostgresKeywordIndex(KeywordIndex):
         ranked = ranked.order_by(matched.c.score.desc(), search_documents.c.paper_id).limit(limit)
         return [(paper_id, float(score)) for paper_id, score in connection.execute(ranked)]
 
-    def _documents_after(self, connection, after, limit):
+    def _terms_after(self, connection, after, limit):
         # A left join: a document with no terms still moves the postings' watermark past it.
         rows = connection.execute(
             text(

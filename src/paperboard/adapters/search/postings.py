@@ -32,14 +32,19 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import scipy.sparse
 
 from paperboard.domain import bm25
 
-_FORMAT = 2
+if TYPE_CHECKING:
+    from paperboard.adapters.search.filters import PaperFilter
+
+_FORMAT = 3
 _DIRECTORY = "keyword-postings"
 _MERGE_SHARE = 20  # merge the tail once it holds a twentieth of the main segment's postings
 _MERGE_MIN = 200_000  # ...and at least this many
@@ -49,9 +54,26 @@ _SELECTION_SLACK = 2  # candidates rescored exactly per wanted hit (impacts may 
 _KEEP_OLD_FILES_S = 3600  # another process may still be reading an older save
 _ARRAYS = ("indptr", "rows", "tf", "impact")
 
-# One loaded document as the engine stores it: (doc id, analyzed length, terms, weights). A term may
-# repeat (one entry per token, weighted by its field) or appear once with its weighted count.
-Document = tuple[int, int, Sequence[str], Sequence[float]]
+
+
+class Document(NamedTuple):
+    """One document as the engine stores it. A term may repeat (one entry per token, weighted by
+    its field) or appear once with its weighted count. The paper's filterable metadata comes along
+    (its doc id changes whenever they do: they are part of the keyword index's text hash)."""
+
+    doc_id: int
+    length: int
+    terms: Sequence[str]
+    weights: Sequence[float]
+    announced: date | None = None
+    categories: Sequence[str] = ()
+    has_code: bool = False
+
+
+# Metadata ride along as pseudo-terms with no weight: analyzed terms hold only letters and digits,
+# so these cannot collide with one.
+_CATEGORY = "category:"
+_HAS_CODE = "has:code"
 # Reads documents with doc ids above ``after``, ascending, at most ``limit``.
 DocumentSource = Callable[[int, int], list[Document]]
 
@@ -191,10 +213,12 @@ class TermPostings:
         self.directory = directory / _DIRECTORY if directory is not None else None
         self._lock = threading.Lock()
         self._terms: dict[str, int] = {}
+        self._categories: set[str] = set()  # the category pseudo-terms among the terms
         self._main = _Segment.empty()
         self._tail: _Segment | None = _Segment.empty()  # None: parts added since it was built
         self._tail_parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._lengths = np.zeros(0, np.float32)
+        self._announced = np.zeros(0, np.int32)  # date.toordinal() by doc id; 0: not announced
         self._watermark = 0  # the largest doc id loaded
         self._loaded_documents = 0
         self._avgdl = 0.0  # the average length the impacts were computed with
@@ -231,29 +255,36 @@ class TermPostings:
     def _reset(self) -> None:
         self._main_saved_in = None
         self._terms, self._main, self._tail, self._tail_parts = {}, _Segment.empty(), _Segment.empty(), []
+        self._categories = set()
         self._lengths, self._watermark, self._loaded_documents, self._avgdl = np.zeros(0, np.float32), 0, 0, 0.0
+        self._announced = np.zeros(0, np.int32)
         self._dirty = True
 
     def _append(self, documents: list[Document]) -> None:
         terms = self._terms
         doc_ids, columns, weights = [], [], []
-        for doc_id, _length, words, word_weights in documents:
-            doc_ids.extend([doc_id] * len(words))
+        for document in documents:
+            categories = [_CATEGORY + category for category in document.categories]
+            self._categories.update(categories)
+            words = [*document.terms, *categories, *[_HAS_CODE] * document.has_code]
+            doc_ids.extend([document.doc_id] * len(words))
             columns.extend(terms.setdefault(word, len(terms)) for word in words)
-            weights.extend(word_weights)
+            weights.extend(document.weights)
+            weights.extend([0.0] * (len(words) - len(document.terms)))
         width = len(terms) + 1
         # One posting per (document, term): the weighted counts of its tokens summed.
         keys, inverse = np.unique(np.asarray(doc_ids, np.int64) * width + np.asarray(columns, np.int64),
                                   return_inverse=True)
         tf = np.bincount(inverse, weights=np.asarray(weights, np.float64))
         self._tail_parts.append(((keys // width).astype(np.int32), (keys % width).astype(np.int32), tf))
-        newest = max(doc_id for doc_id, *_ in documents)
+        newest = max(document.doc_id for document in documents)
         if newest >= len(self._lengths):
-            grown = np.zeros(max(newest + 1, int(len(self._lengths) * 1.25)), np.float32)
-            grown[: len(self._lengths)] = self._lengths
-            self._lengths = grown
-        for doc_id, length, _words, _weights in documents:
-            self._lengths[doc_id] = length
+            size = max(newest + 1, int(len(self._lengths) * 1.25))
+            self._lengths = np.concatenate([self._lengths, np.zeros(size - len(self._lengths), np.float32)])
+            self._announced = np.concatenate([self._announced, np.zeros(size - len(self._announced), np.int32)])
+        for document in documents:
+            self._lengths[document.doc_id] = document.length
+            self._announced[document.doc_id] = document.announced.toordinal() if document.announced else 0
         self._watermark = max(self._watermark, newest)
         self._loaded_documents += len(documents)
         self._tail = None
@@ -293,9 +324,11 @@ class TermPostings:
 
     # -- searching ----------------------------------------------------------------------------
     def rank(self, idfs: dict[str, float], corpus: Corpus, *, excluded: Iterable[str] = (),
-             required: Iterable[str] = (), among: Sequence[int] | None = None) -> Ranking:
+             required: Iterable[str] = (), among: Sequence[int] | None = None,
+             paper_filter: "PaperFilter | None" = None) -> Ranking:
         """Score every document for terms weighted by ``idfs``: none holding an ``excluded`` term,
-        only those holding every ``required`` term, and only those ``among`` these doc ids when given."""
+        only those holding every ``required`` term, passing ``paper_filter``, and ``among`` these
+        doc ids when given."""
         with self._lock:
             self._settled(corpus.average_length)
             known = [(term, self._terms[term], weight) for term, weight in idfs.items() if term in self._terms]
@@ -310,17 +343,45 @@ class TermPostings:
                     for segment in segments:
                         scores[segment.holders(self._terms[term])] = 0
             for term in required:
-                holding = np.zeros(len(scores), bool)
-                if term in self._terms:
-                    for segment in segments:
-                        holding[segment.holders(self._terms[term])] = True
-                scores[~holding] = 0
+                scores[~self._holding({term}, len(scores), segments)] = 0
+            if paper_filter is not None and paper_filter.active:
+                scores[~self._passing(paper_filter, len(scores), segments)] = 0
             if among is not None:
                 kept = np.zeros(len(scores), np.float32)
                 wanted = np.asarray([doc_id for doc_id in among if doc_id < len(scores)], np.int64)
                 kept[wanted] = scores[wanted]
                 scores = kept
             return Ranking(scores, segments, self._lengths, known, corpus)
+
+    def _passing(self, paper_filter: "PaperFilter", size: int, segments) -> np.ndarray:
+        """Which doc ids pass the filter, as ``PaperFilter.condition`` reads it in SQL."""
+        passing = np.ones(size, bool)
+        announced = self._announced[:size]
+        if paper_filter.date_from or paper_filter.date_until:
+            passing &= announced > 0
+        if paper_filter.date_from:
+            passing &= announced >= paper_filter.date_from.toordinal()
+        if paper_filter.date_until:
+            passing &= announced <= paper_filter.date_until.toordinal()
+        if paper_filter.categories:
+            wanted = set()
+            for category in paper_filter.categories:
+                wanted.add(_CATEGORY + category)
+                if "." not in category:  # an archive: cat:cs means cs.* as well
+                    wanted.update(t for t in self._categories if t.startswith(f"{_CATEGORY}{category}."))
+            passing &= self._holding(wanted, size, segments)
+        if paper_filter.has_code:
+            passing &= self._holding({_HAS_CODE}, size, segments)
+        return passing
+
+    def _holding(self, terms: set[str], size: int, segments) -> np.ndarray:
+        """Which doc ids hold any of ``terms``."""
+        holding = np.zeros(size, bool)
+        for term in terms:
+            if term in self._terms:
+                for segment in segments:
+                    holding[segment.holders(self._terms[term])] = True
+        return holding
 
     def top(self, idfs: dict[str, float], corpus: Corpus, depth: int, **options) -> list[tuple[int, float]]:
         """The ``depth`` best (doc id, exact BM25), best first."""
@@ -359,6 +420,7 @@ class TermPostings:
             self._main_saved_in = folder
             self._tail.save(folder, "tail")
             np.save(folder / "lengths.npy", self._lengths[: self._watermark + 1])
+            np.save(folder / "announced.npy", self._announced[: self._watermark + 1])
             meta = {"format": _FORMAT, "watermark": self._watermark, "documents": self._loaded_documents,
                     "average_length": self._avgdl, "terms": sorted(self._terms, key=self._terms.__getitem__)}
             (folder / "meta.json").write_text(json.dumps(meta))
@@ -394,6 +456,7 @@ class TermPostings:
                 return
             main, tail = _Segment.load(folder, "main"), _Segment.load(folder, "tail")
             lengths = np.array(np.load(folder / "lengths.npy"), dtype=np.float32)
+            announced = np.array(np.load(folder / "announced.npy"), dtype=np.int32)
             terms = meta["terms"]
             if main.columns > len(terms) or tail.columns > len(terms):
                 return
@@ -402,10 +465,11 @@ class TermPostings:
             # A missing or damaged save costs a rebuild from the database, never a wrong answer.
             return
         self._terms = {term: column for column, term in enumerate(terms)}
+        self._categories = {term for term in terms if term.startswith(_CATEGORY)}
         # The saved tail stays a part of the tail, so documents added later join it, not replace it.
         self._main, self._tail, self._tail_parts = main, tail, [tail.triples()] if tail.postings else []
         self._main_saved_in = folder
-        self._lengths = lengths
+        self._lengths, self._announced = lengths, announced
         self._watermark = int(meta["watermark"])
         self._loaded_documents = int(meta["documents"])
         self._avgdl = float(meta["average_length"])
