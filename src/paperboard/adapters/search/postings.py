@@ -109,14 +109,32 @@ class _Segment:
         return cls(np.zeros(columns + 1, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float16))
 
     @classmethod
-    def of(cls, rows: np.ndarray, columns: np.ndarray, tf: np.ndarray, width: int) -> "_Segment":
-        """From (doc id, column, tf) triples in ascending doc id order."""
-        order = np.argsort(columns, kind="stable")  # stable: doc ids stay ascending in each column
+    def of(cls, parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], width: int) -> "_Segment":
+        """From parts of (doc id, column, tf) triples: within a part, a column's entries in ascending
+        doc id order, and a part's doc ids above the earlier parts'. A counting sort by column into
+        arrays allocated once; ``parts`` is emptied as it is copied, so a caller that hands over its
+        only reference never holds a million papers' postings twice."""
+        counts = np.zeros(width, np.int64)
+        for _rows, columns, _tf in parts:
+            counts += np.bincount(columns, minlength=width)
         indptr = np.zeros(width + 1, np.int64)
-        np.cumsum(np.bincount(columns, minlength=width), out=indptr[1:])
+        np.cumsum(counts, out=indptr[1:])
+        rows_out = np.empty(int(indptr[-1]), np.int32)
+        tf_out = np.empty(int(indptr[-1]), np.float16)
+        fill = indptr[:-1].copy()  # where each column's next posting goes
+        while parts:
+            rows, columns, tf = parts.pop(0)
+            order = np.argsort(columns, kind="stable")  # stable: doc ids stay ascending in a column
+            sorted_columns = columns[order]
+            part_counts = np.bincount(sorted_columns, minlength=width)
+            first_in_part = np.cumsum(part_counts) - part_counts
+            positions = fill[sorted_columns] + (np.arange(len(order)) - first_in_part[sorted_columns])
+            rows_out[positions] = rows[order]
+            tf_out[positions] = tf[order]
+            fill += part_counts
         # scipy keeps int32 indices only when the pointers are int32 too (else it copies both).
         indptr = indptr.astype(np.int32) if indptr[-1] < 2**31 - 1 else indptr
-        return cls(indptr, rows[order].astype(np.int32), tf[order].astype(np.float16))
+        return cls(indptr, rows_out, tf_out)
 
     def widened(self, width: int) -> "_Segment":
         """The same postings with room for terms seen since (empty columns)."""
@@ -275,7 +293,7 @@ class TermPostings:
         # One posting per (document, term): the weighted counts of its tokens summed.
         keys, inverse = np.unique(np.asarray(doc_ids, np.int64) * width + np.asarray(columns, np.int64),
                                   return_inverse=True)
-        tf = np.bincount(inverse, weights=np.asarray(weights, np.float64))
+        tf = np.bincount(inverse, weights=np.asarray(weights, np.float64)).astype(np.float16)
         self._tail_parts.append(((keys // width).astype(np.int32), (keys % width).astype(np.int32), tf))
         newest = max(document.doc_id for document in documents)
         if newest >= len(self._lengths):
@@ -295,14 +313,13 @@ class TermPostings:
         impacts current for ``average_length``."""
         width, height = len(self._terms), len(self._lengths)
         if self._tail is None:
-            rows, cols, tf = (np.concatenate(part) for part in zip(*self._tail_parts))
-            if len(rows) >= max(_MERGE_MIN, self._main.postings // _MERGE_SHARE):
-                main_rows, main_cols, main_tf = self._main.triples()
-                self._main = _Segment.of(np.concatenate([main_rows, rows]), np.concatenate([main_cols, cols]),
-                                         np.concatenate([main_tf, tf]), width)
-                self._tail, self._tail_parts, self._main_saved_in = _Segment.empty(width), [], None
+            if sum(len(part[0]) for part in self._tail_parts) >= max(_MERGE_MIN, self._main.postings // _MERGE_SHARE):
+                parts = [self._main.triples(), *self._tail_parts] if self._main.postings else self._tail_parts
+                self._tail_parts = []  # ``of`` lets each part go once copied
+                self._main = _Segment.of(parts, width)
+                self._tail, self._main_saved_in = _Segment.empty(width), None
             else:
-                self._tail = _Segment.of(rows, cols, tf, width)
+                self._tail = _Segment.of(list(self._tail_parts), width)
         # Widening adds empty columns only: files saved narrower still load (and widen) the same.
         self._main, self._tail = self._main.widened(width), self._tail.widened(width)
         drifted = not self._avgdl or abs(average_length - self._avgdl) > _AVGDL_TOLERANCE * self._avgdl
