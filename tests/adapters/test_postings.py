@@ -212,3 +212,15 @@ def test_filters_apply_in_memory_as_in_sql(paper_filter):
     expected = _brute_force([d for d in documents if passes(d)], idfs, corpus.average_length)[:30]
     found = postings.top(idfs, corpus, 30, paper_filter=paper_filter)
     assert found and [doc_id for doc_id, _ in found] == [doc_id for doc_id, _ in expected]
+
+
+def test_words_in_most_documents_still_count_when_the_others_run_out():
+    documents = _corpus(600)
+    postings = TermPostings()
+    postings.sync(_source(documents), newest=600, live_documents=600)
+    frequencies, corpus = _stats(documents)
+    idfs = _idfs(frequencies, corpus, ["w0", "w45"])
+    assert idfs["w0"] == pytest.approx(1e-6) and idfs["w45"] > 1  # w0 is in most documents
+    expected = _brute_force(documents, idfs, corpus.average_length)
+    found = postings.top(idfs, corpus, 400)  # deeper than the papers holding w45
+    assert [doc_id for doc_id, _ in found] == [doc_id for doc_id, _ in expected][:400]

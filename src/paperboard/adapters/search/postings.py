@@ -51,6 +51,7 @@ _MERGE_MIN = 200_000  # ...and at least this many
 _STALE_SHARE = 0.25  # rebuild once this share of the loaded documents no longer exists
 _AVGDL_TOLERANCE = 0.002  # recompute impacts once the average length moves this much
 _SELECTION_SLACK = 2  # candidates rescored exactly per wanted hit (impacts may use an older avgdl)
+_NEGLIGIBLE_IDF = 1e-3  # FTS5 floors the IDF of a word in most documents at 1e-6
 _KEEP_OLD_FILES_S = 3600  # another process may still be reading an older save
 _ARRAYS = ("indptr", "rows", "tf", "impact")
 
@@ -195,13 +196,19 @@ class Ranking:
     """One query's impact scores over every document; ``best`` gives the top, rescored exactly."""
 
     def __init__(self, scores: np.ndarray, segments: tuple[_Segment, ...], lengths: np.ndarray,
-                 known: list[tuple[str, int, float]], corpus: Corpus) -> None:
+                 known: list[tuple[str, int, float]], corpus: Corpus,
+                 everything: Callable[[], np.ndarray] | None = None) -> None:
         self._scores, self._segments, self._lengths = scores, segments, lengths
         self._known, self._corpus = known, corpus
+        self._everything = everything  # the scores with the negligible words too, when left out
         self.matched = int(np.count_nonzero(scores))
 
     def best(self, depth: int) -> list[tuple[int, float]]:
         """The ``depth`` best (doc id, BM25), best first (ties by doc id)."""
+        if self._everything is not None and self.matched < depth * _SELECTION_SLACK + 50:
+            # Too few papers hold the telling words: those holding only common ones count too.
+            self._scores, self._everything = self._everything(), None
+            self.matched = int(np.count_nonzero(self._scores))
         wanted = min(self.matched, depth * _SELECTION_SLACK + 50)
         if wanted <= 0 or depth <= 0:
             return []
@@ -352,23 +359,31 @@ class TermPostings:
             segments = (self._main, self._tail)
             if not known:
                 return Ranking(np.zeros(0, np.float32), segments, self._lengths, [], corpus)
-            columns = [column for _, column, _ in known]
-            weights = np.array([weight for _, _, weight in known], np.float32)
-            scores = sum(segment.scores(columns, weights) for segment in segments)
+            keep = np.ones(len(self._lengths), bool)  # which documents may match at all
             for term in excluded:
-                if term in self._terms:
-                    for segment in segments:
-                        scores[segment.holders(self._terms[term])] = 0
+                keep &= ~self._holding({term}, len(keep), segments)
             for term in required:
-                scores[~self._holding({term}, len(scores), segments)] = 0
+                keep &= self._holding({term}, len(keep), segments)
             if paper_filter is not None and paper_filter.active:
-                scores[~self._passing(paper_filter, len(scores), segments)] = 0
+                keep &= self._passing(paper_filter, len(keep), segments)
             if among is not None:
-                kept = np.zeros(len(scores), np.float32)
-                wanted = np.asarray([doc_id for doc_id in among if doc_id < len(scores)], np.int64)
-                kept[wanted] = scores[wanted]
-                scores = kept
-            return Ranking(scores, segments, self._lengths, known, corpus)
+                listed = np.zeros(len(keep), bool)
+                listed[np.asarray([doc_id for doc_id in among if doc_id < len(keep)], np.int64)] = True
+                keep &= listed
+
+            def scores(terms: list[tuple[str, int, float]]) -> np.ndarray:
+                columns = [column for _, column, _ in terms]
+                weights = np.array([weight for _, _, weight in terms], np.float32)
+                found = sum(segment.scores(columns, weights) for segment in segments)
+                found[~keep] = 0
+                return found
+
+            # A word in most papers has FTS5's floor IDF (1e-6): it only breaks ties, so it is left
+            # out of choosing the candidates (half a million postings saved), not out of their scores.
+            telling = [term for term in known if term[2] > _NEGLIGIBLE_IDF]
+            if not telling or len(telling) == len(known):
+                return Ranking(scores(known), segments, self._lengths, known, corpus)
+            return Ranking(scores(telling), segments, self._lengths, known, corpus, everything=lambda: scores(known))
 
     def _passing(self, paper_filter: "PaperFilter", size: int, segments) -> np.ndarray:
         """Which doc ids pass the filter, as ``PaperFilter.condition`` reads it in SQL."""
