@@ -359,23 +359,23 @@ class TermPostings:
             segments = (self._main, self._tail)
             if not known:
                 return Ranking(np.zeros(0, np.float32), segments, self._lengths, [], corpus)
-            keep = np.ones(len(self._lengths), bool)  # which documents may match at all
-            for term in excluded:
-                keep &= ~self._holding({term}, len(keep), segments)
-            for term in required:
-                keep &= self._holding({term}, len(keep), segments)
+            size = len(self._lengths)
+            masks = [~self._holding({term}, size, segments) for term in excluded]
+            masks += [self._holding({term}, size, segments) for term in required]
             if paper_filter is not None and paper_filter.active:
-                keep &= self._passing(paper_filter, len(keep), segments)
+                masks.append(self._passing(paper_filter, size, segments))
             if among is not None:
-                listed = np.zeros(len(keep), bool)
-                listed[np.asarray([doc_id for doc_id in among if doc_id < len(keep)], np.int64)] = True
-                keep &= listed
+                listed = np.zeros(size, bool)
+                listed[np.asarray([doc_id for doc_id in among if doc_id < size], np.int64)] = True
+                masks.append(listed)
+            keep = np.logical_and.reduce(masks) if masks else None  # which documents may match at all
 
             def scores(terms: list[tuple[str, int, float]]) -> np.ndarray:
                 columns = [column for _, column, _ in terms]
                 weights = np.array([weight for _, _, weight in terms], np.float32)
                 found = sum(segment.scores(columns, weights) for segment in segments)
-                found[~keep] = 0
+                if keep is not None:
+                    found[~keep] = 0
                 return found
 
             # A word in most papers has FTS5's floor IDF (1e-6): it only breaks ties, so it is left
