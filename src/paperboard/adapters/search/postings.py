@@ -213,7 +213,10 @@ class Ranking:
         if wanted <= 0 or depth <= 0:
             return []
         scores = self._scores
-        chosen = np.argpartition(-scores, wanted - 1)[:wanted] if wanted < len(scores) else np.arange(len(scores))
+        if wanted < len(scores):
+            chosen = np.argpartition(scores, len(scores) - wanted)[len(scores) - wanted :]
+        else:
+            chosen = np.arange(len(scores))
         chosen = np.sort(chosen[scores[chosen] > 0]).astype(np.int64)
         exact = self._exact(chosen)
         order = np.lexsort((chosen, -exact))[:depth]
@@ -373,7 +376,9 @@ class TermPostings:
             def scores(terms: list[tuple[str, int, float]]) -> np.ndarray:
                 columns = [column for _, column, _ in terms]
                 weights = np.array([weight for _, _, weight in terms], np.float32)
-                found = sum(segment.scores(columns, weights) for segment in segments)
+                found = sum(segment.scores(columns, weights) for segment in segments if segment.postings)
+                if not isinstance(found, np.ndarray):  # no postings at all
+                    found = np.zeros(size, np.float32)
                 if keep is not None:
                     found[~keep] = 0
                 return found
