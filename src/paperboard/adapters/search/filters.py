@@ -48,10 +48,13 @@ class PaperFilter:
 
 
 def matching_ids(connection: Connection, paper_filter: PaperFilter, cap: int) -> list[str] | None:
-    """Every paper that passes, or None when more than ``cap`` do (then filter afterwards instead)."""
-    query = select(papers.c.id).where(paper_filter.condition()).limit(cap + 1)
-    found = list(connection.execute(query).scalars())
-    return None if len(found) > cap else found
+    """Every paper that passes, or None when more than ``cap`` do (then filter afterwards instead).
+    Counted in SQL first: a broad filter (the usual case) then costs a scan, not ``cap`` rows
+    brought into Python."""
+    limited = select(papers.c.id).where(paper_filter.condition()).limit(cap + 1).subquery()
+    if connection.execute(select(func.count()).select_from(limited)).scalar_one() > cap:
+        return None
+    return list(connection.execute(select(papers.c.id).where(paper_filter.condition())).scalars())
 
 
 def keep_matching(connection: Connection, paper_filter: PaperFilter, ids: list[str]) -> set[str]:
