@@ -30,6 +30,7 @@ ANN_THRESHOLD = 50_000
 _CONNECTIVITY = 16
 _EXPANSION_ADD = 128
 _EXPANSION_SEARCH = 96
+_BEAM_PER_NEIGHBOUR = 3
 _SAVE_EVERY = 5_000  # vectors added since the last save before the graph is saved again
 _FORMAT = 1
 
@@ -205,7 +206,11 @@ class VectorIndex:
                 return _exact(vector, k, self._vectors(rows) if len(rows) else np.zeros((0, 1)), rows, ids, exclude)
             if graph is None:
                 return _exact(vector, k, self._matrix, None, ids, exclude)
-            found = graph.search(vector, min(k + 1, len(ids)))
+            wanted = min(k + 1, len(ids))
+            # The search's beam must be wider than the neighbours asked for: at 96 for 100 it found
+            # 0.89 of the true 100 on the sample's real vectors, at three times as many 0.97 (+0.7 ms).
+            graph.expansion_search = max(_EXPANSION_SEARCH, _BEAM_PER_NEIGHBOUR * wanted)
+            found = graph.search(vector, wanted)
         hits = [(ids[int(row)], 1.0 - float(distance)) for row, distance in zip(found.keys, found.distances)]
         return [hit for hit in hits if hit[0] != exclude][:k]
 
