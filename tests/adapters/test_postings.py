@@ -63,17 +63,23 @@ def _idfs(frequencies, corpus, terms):
     return {term: bm25.idf(corpus.documents, frequencies.get(term, 0)) for term in terms}
 
 
+def _assert_ranks_exactly(postings, documents, terms, depth, **options):
+    """The postings' top ``depth`` for ``terms`` are the document-by-document BM25's, scores too."""
+    frequencies, corpus = _stats(documents)
+    idfs = _idfs(frequencies, corpus, terms)
+    expected = _brute_force(documents, idfs, corpus.average_length)[:depth]
+    found = postings.top(idfs, corpus, depth, **options)
+    assert [doc_id for doc_id, _ in found] == [doc_id for doc_id, _ in expected]
+    assert [score for _, score in found] == pytest.approx([score for _, score in expected], rel=1e-9)
+    return found
+
+
 @pytest.mark.parametrize("terms", [["w0"], ["w0", "w1", "w2"], ["w5", "w30"], ["w59", "w0", "w3", "w12"], ["nope"]])
 def test_top_is_bm25_document_by_document(terms):
     documents = _corpus(600)
     postings = TermPostings()
     assert postings.sync(_source(documents), newest=600, live_documents=600)
-    frequencies, corpus = _stats(documents)
-    idfs = _idfs(frequencies, corpus, terms)
-    expected = _brute_force(documents, idfs, corpus.average_length)[:25]
-    found = postings.top(idfs, corpus, 25)
-    assert [doc_id for doc_id, _ in found] == [doc_id for doc_id, _ in expected]
-    assert [score for _, score in found] == pytest.approx([score for _, score in expected], rel=1e-9)
+    _assert_ranks_exactly(postings, documents, terms, 25)
 
 
 def test_excluded_terms_remove_their_documents():
@@ -100,10 +106,7 @@ def test_catching_up_in_steps_merges_and_stays_exact(monkeypatch):
         complete = postings.sync(_source(documents), newest=900, live_documents=900, limit=100, batch=40)
         postings.top(idfs, corpus, 5)  # builds (and sometimes merges) the tail between steps
         assert complete == (step == 900)
-    expected = _brute_force(documents, idfs, corpus.average_length)[:40]
-    found = postings.top(idfs, corpus, 40)
-    assert [doc_id for doc_id, _ in found] == [doc_id for doc_id, _ in expected]
-    assert [score for _, score in found] == pytest.approx([score for _, score in expected], rel=1e-9)
+    _assert_ranks_exactly(postings, documents, ["w0", "w4", "w9"], 40)
 
 
 def test_saved_postings_load_in_another_process_and_catch_up(tmp_path):
@@ -118,13 +121,8 @@ def test_saved_postings_load_in_another_process_and_catch_up(tmp_path):
     second.save()  # a main segment and a tail on disk
     third = TermPostings(tmp_path)
     assert third.sync(_source(documents), newest=400, live_documents=400)
-    frequencies, corpus = _stats(documents)
     for terms in (["w0", "w7"], ["w1"], ["w3", "w20", "w44"]):
-        idfs = _idfs(frequencies, corpus, terms)
-        expected = _brute_force(documents, idfs, corpus.average_length)[:30]
-        found = third.top(idfs, corpus, 30)
-        assert [doc_id for doc_id, _ in found] == [doc_id for doc_id, _ in expected]
-        assert [s for _, s in found] == pytest.approx([s for _, s in expected], rel=1e-9)
+        _assert_ranks_exactly(third, documents, terms, 30)
 
 
 def test_damaged_files_cost_a_rebuild_not_an_error(tmp_path):
@@ -182,10 +180,7 @@ def test_an_unchanged_main_segment_is_shared_between_saves_not_rewritten(tmp_pat
     assert (first / "main-rows.npy").stat().st_ino == (second / "main-rows.npy").stat().st_ino
     reloaded = TermPostings(tmp_path)
     assert reloaded.sync(_source(documents), newest=500, live_documents=500) and reloaded.saved
-    frequencies, corpus = _stats(documents)
-    idfs = _idfs(frequencies, corpus, ["w0", "w11"])
-    expected = _brute_force(documents, idfs, corpus.average_length)[:20]
-    assert [doc_id for doc_id, _ in reloaded.top(idfs, corpus, 20)] == [doc_id for doc_id, _ in expected]
+    _assert_ranks_exactly(reloaded, documents, ["w0", "w11"], 20)
 
 
 @pytest.mark.parametrize("paper_filter", [
