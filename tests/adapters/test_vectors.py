@@ -111,3 +111,22 @@ def test_a_damaged_file_costs_a_rebuild_not_an_error(sqlite_database, tmp_path):
     with sqlite_database.read() as connection:
         assert fresh.sync(connection) == 30
     assert fresh.search(vectors[4], 1)[0][0] == ids[4]
+
+
+def test_the_graph_never_loads_usearch_before_onnxruntime():
+    # Importing onnxruntime after usearch crashed the whole process (segfault), so the check runs
+    # in a child: build a graph, then load the embedder's runtime.
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np\n"
+        "from paperboard.adapters.search.vectors import VectorIndex\n"
+        "index = VectorIndex('m@1', None, ann_threshold=2)\n"
+        "index._add(['a', 'b', 'c'], np.eye(3, 4, dtype=np.float32))\n"
+        "assert index.approximate\n"
+        "import onnxruntime\n"
+        "print('alive')\n"
+    )
+    finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert finished.returncode == 0 and "alive" in finished.stdout, finished.stderr[-2000:]

@@ -3,7 +3,7 @@
 Vectors live in the database (``paper_embeddings``); this index is a process-local copy for fast
 search, kept current incrementally: each search first asks the database for the newest vector's
 time (an index seek) and loads only what came after. Below ``ann_threshold`` vectors the search is
-an exact matrix product (bench/search_latency.py: about 5 ms at 20k vectors on this machine); above
+an exact matrix product; above
 it an HNSW graph, saved beside the database (``HOME/index``) so a restart loads it instead of
 rebuilding, grown in place as vectors arrive, and rebuilt when the model changes.
 
@@ -24,7 +24,11 @@ from sqlalchemy import Connection, func, select
 
 from paperboard.adapters.store.schema import paper_embeddings
 
-ANN_THRESHOLD = 50_000
+# Exact search reads every vector each time: at the 19,883-paper sample that is 30 MB a query, and
+# it slowed the whole search (its other legs too), p50 38.9 ms / p99 97.9 against 22.0 / 51.3 with
+# HNSW (bench/search_latency.py sample, back to back), whose recall@100 there is 0.973
+# (bench/vector_recall.py). Below 10,000 (SciFact's 5,183 included) search stays exact.
+ANN_THRESHOLD = 10_000
 # HNSW settings: connectivity 16 and expansion 64/128 are usearch's defaults' neighbourhood; a search
 # asks for more neighbours than wanted when results will be filtered afterwards.
 _CONNECTIVITY = 16
@@ -122,9 +126,7 @@ class VectorIndex:
         return np.asarray(self._graph.get(np.asarray(rows, dtype=np.uint64)), dtype=np.float32).reshape(len(rows), -1)
 
     def _build_graph(self) -> None:
-        from usearch.index import Index
-
-        graph = Index(
+        graph = _usearch_index()(
             ndim=self._matrix.shape[1],
             metric="ip",
             dtype="f32",
@@ -167,9 +169,7 @@ class VectorIndex:
             meta = json.loads(meta_path.read_text())
             if meta.get("format") != _FORMAT or meta.get("model") != self.model:
                 return
-            from usearch.index import Index
-
-            graph = Index.restore(str(graph_path))
+            graph = _usearch_index().restore(str(graph_path))
         except (OSError, ValueError, KeyError, RuntimeError):
             # A damaged or foreign file costs a rebuild from the database, never a wrong answer.
             return
@@ -228,6 +228,19 @@ def _exact(vector, k, matrix, rows, ids, exclude) -> list[tuple[str, float]]:
         if ids[row] != exclude:
             hits.append((ids[row], float(scores[position])))
     return hits[:k]
+
+
+def _usearch_index():
+    """usearch's Index class, imported after onnxruntime: the other way round, importing
+    onnxruntime (1.32) in a process that has loaded usearch (2.26, with numkong 7.8) crashes it with
+    a segmentation fault; this order works (tests/adapters/test_vectors.py checks it)."""
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:  # the model's runtime is optional for the vector index itself
+        pass
+    from usearch.index import Index
+
+    return Index
 
 
 def _threads() -> int:
