@@ -184,8 +184,8 @@ def _relevance(ctx, connection, query: Query, notes: list[str]):
     keyword_hits = keywords.search(connection, kq, paper_filter, CANDIDATES, keyword_postings(ctx))
     if not keyword_hits.exact:
         notes.append(
-            "Your words are very common here and your filters narrow: keyword matches were looked for "
-            "among the best-scoring papers only. Add rarer words to find more."
+            "Your words are very common here and your phrase or filters rule most papers out: keyword "
+            "matches were looked for among the best-scoring papers only. Add rarer words to find more."
         )
     semantic_hits = _semantic(ctx, connection, keywords, query, kq, paper_filter, notes)
     fused = fuse(keyword_hits.hits, semantic_hits, DEFAULT_FUSION)
@@ -383,9 +383,11 @@ def catch_up_postings(ctx: AppContext, keywords: KeywordIndex | None = None) -> 
     keywords = keywords or keyword_index(ctx.database)
     postings = keyword_postings(ctx)
     while True:
+        before = postings.watermark
         with ctx.database.read(timeout_ms=_CATCH_UP_SCAN_MS) as connection:
-            if keywords.sync_postings(connection, postings, limit=100_000):
-                break
+            done = keywords.sync_postings(connection, postings, limit=100_000)
+        if done or postings.watermark == before:  # complete, or nothing more to read
+            break
     if not postings.saved:
         postings.save()
     return postings
