@@ -239,10 +239,14 @@ class KeywordIndex:
         present = tuple(term for term in query.terms if frequencies.get(term, 0) > 0)
         if not present:
             return KeywordHits([], True)
-        if sum(frequencies[term] for term in present) > SCORING_BUDGET and postings is not None:
+        if sum(frequencies[term] for term in present) > self._scoring_budget() and postings is not None:
             if self.sync_postings(connection, postings, limit=SEARCH_SYNC_LIMIT):
                 return self._ranked_by_postings(connection, query, present, frequencies, paper_filter, limit, postings)
         return KeywordHits(self._rank(connection, query, present, paper_filter, limit), True)
+
+    def _scoring_budget(self) -> int:
+        """Matching rows this engine ranks itself, above which the postings rank instead."""
+        return SCORING_BUDGET
 
     def sync_postings(self, connection: Connection, postings: TermPostings, limit: int | None = None) -> bool:
         """Bring ``postings`` up to date (at most ``limit`` documents); return whether it is."""

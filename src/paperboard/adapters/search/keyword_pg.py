@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import Float, String, bindparam, column, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from paperboard.adapters.search import keyword as keyword_module
 from paperboard.adapters.search.keyword import (
     ABSTRACT_WEIGHT,
     AUTHORS_WEIGHT,
@@ -31,7 +32,16 @@ _MAX_POSITIONS_PER_TERM = 255
 _LABELS = (("title", "A"), ("abstract", "B"), ("authors", "C"))
 
 
+# PostgreSQL's SQL BM25 unnests every matching row's tsvector: ~70 µs a row on the sample
+# (bench/search_latency.py sample on PostgreSQL: 1,500 rows took 100-140 ms), so the postings
+# take over from 200 rows, where FTS5 goes on to 2,000.
+PG_SCORING_BUDGET = 200
+
+
 class PostgresKeywordIndex(KeywordIndex):
+    def _scoring_budget(self) -> int:
+        return min(keyword_module.SCORING_BUDGET, PG_SCORING_BUDGET)
+
     def _expression(self, query, terms, mode: str) -> str:
         joiner = " | " if mode == "any" else " & "
         label = ":A" if mode == "title" else ""

@@ -34,7 +34,11 @@ class Database:
     # -- construction -------------------------------------------------------------------------
     def _create_engine(self, echo: bool) -> Engine:
         if not self.is_sqlite:
-            return create_engine(self.url, echo=echo, pool_pre_ping=True, future=True)
+            # No server-side prepared statements: after five runs psycopg prepares a statement and
+            # PostgreSQL may then keep a generic plan, which for "these ids AND a date range" scanned
+            # the date index instead (one search in ten took 0.35 s instead of 0.02 s).
+            return create_engine(self.url, echo=echo, pool_pre_ping=True, future=True,
+                                 connect_args={"prepare_threshold": None})
         database = self.url.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
