@@ -454,11 +454,9 @@ class KeywordIndex:
 class SqliteKeywordIndex(KeywordIndex):
     """FTS5: the analyzed terms are the table's text; ``bm25()`` ranks with column weights."""
 
-    def _expression(self, query: KeywordQuery, terms, mode: str) -> str:
-        joiner = " OR " if mode == "any" else " AND "
-        expression = "(" + joiner.join(_phrase((t,)) for t in terms) + ")"
-        if mode == "title":
-            expression = f"title : {expression}"
+    def _expression(self, query: KeywordQuery, terms) -> str:
+        """Any of ``terms``, within the query's phrases, authors and exclusions."""
+        expression = "(" + " OR ".join(_phrase((t,)) for t in terms) + ")"
         if query.phrases or query.authors:
             expression = f"{expression} AND {self._required(query)}"
         if query.excluded:
@@ -472,7 +470,7 @@ class SqliteKeywordIndex(KeywordIndex):
                 "FROM search_fts WHERE search_fts MATCH :match"
             )
             .bindparams(
-                match=self._expression(query, terms, "any"),
+                match=self._expression(query, terms),
                 title_weight=TITLE_WEIGHT,
                 abstract_weight=ABSTRACT_WEIGHT,
                 authors_weight=AUTHORS_WEIGHT,

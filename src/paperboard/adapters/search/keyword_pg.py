@@ -42,10 +42,8 @@ class PostgresKeywordIndex(KeywordIndex):
     def _scoring_budget(self) -> int:
         return min(keyword_module.SCORING_BUDGET, PG_SCORING_BUDGET)
 
-    def _expression(self, query, terms, mode: str) -> str:
-        joiner = " | " if mode == "any" else " & "
-        label = ":A" if mode == "title" else ""
-        expression = "(" + joiner.join(_lexeme(t) + label for t in terms) + ")"
+    def _expression(self, query, terms) -> str:
+        expression = "(" + " | ".join(_lexeme(t) for t in terms) + ")"
         if query.phrases or query.authors:
             expression = f"{expression} & {self._required(query)}"
         if query.excluded:
@@ -69,7 +67,7 @@ class PostgresKeywordIndex(KeywordIndex):
         ).bindparams(
             bindparam("terms", list(terms), type_=ARRAY(String)),
             bindparam("idfs", idfs, type_=ARRAY(Float)),
-            expression=self._expression(query, terms, "any"),
+            expression=self._expression(query, terms),
             k1=K1,
             b=B,
             avgdl=average_length,
