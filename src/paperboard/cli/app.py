@@ -18,6 +18,24 @@ app = typer.Typer(
 )
 
 
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from paperboard import __version__
+
+        print(f"paperboard {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    # Eager, so `paperboard --version` answers before click looks for a command.
+    pass
+
+
 def _register() -> None:
     # Imported for their side effect of adding commands to ``app``.
     from paperboard.cli import db, embed, features, ingest, mail, search, stars, transfer, trending, up, users, web  # noqa: F401
