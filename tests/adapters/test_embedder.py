@@ -3,9 +3,12 @@ hashing stand-in. The ONNX files are built once per test session into a temporar
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
 import json
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +16,9 @@ import pytest
 from paperboard.adapters.search import onnx_bert
 from paperboard.adapters.search.embedder import HashingEmbedder, OnnxEmbedder, _providers, document_text
 from paperboard.errors import UserError
-from tests.conftest import LISTINGS
+from tests.conftest import LISTINGS, SHARED
+
+REFERENCE = Path(__file__).parent / "reference" / "minilm_sentence_transformers.json"
 
 
 @pytest.fixture(scope="session")
@@ -115,12 +120,53 @@ def test_empty_and_odd_texts_embed(int8):
     assert int8.embed_documents([]).shape == (0, 384)
 
 
-def test_fp32_graph_matches_sentence_transformers(fp32, abstracts):
-    sentence_transformers = pytest.importorskip("sentence_transformers")
-    reference = sentence_transformers.SentenceTransformer(str(onnx_bert.locate_model().directory), device="cpu")
-    expected = reference.encode(abstracts, normalize_embeddings=True)
-    cosines = np.sum(fp32.embed_documents(abstracts) * expected, axis=1)
-    assert cosines.min() >= 0.9999
+def _reference_vectors() -> tuple[list[str], np.ndarray]:
+    """Texts and the vectors sentence-transformers gave them (scripts/make_reference_vectors.py)."""
+    fixture = json.loads(REFERENCE.read_text())
+    texts, vectors = [], []
+    shared: dict[str, list[str]] = {}
+    for entry in fixture["texts"]:
+        if "text" in entry:
+            text = entry["text"]
+        else:
+            if entry["shared"] not in shared:
+                shared[entry["shared"]] = _document_texts(SHARED / entry["shared"])
+            text = shared[entry["shared"]][entry["position"]]
+        # A changed recipe (document_text) or data file means the reference is for other texts.
+        assert hashlib.sha256(text.encode("utf-8")).hexdigest() == entry["sha256"], f"rerun {fixture['made_by']}"
+        texts.append(text)
+        vectors.append(np.frombuffer(base64.b64decode(entry["vector_f32le_base64"]), dtype="<f4"))
+    return texts, np.vstack(vectors)
+
+
+def _document_texts(path) -> list[str]:
+    with gzip.open(path, "rt") as lines:
+        records = [json.loads(line) for _, line in zip(range(50), lines)]
+    return [document_text(r["title"], " ".join(r["abstract"].split())) for r in records]
+
+
+def test_fp32_graph_matches_sentence_transformers(fp32):
+    """Our graph against the reference implementation's own vectors for the same texts: short,
+    long (past the 256-token cut), odd characters, empty, and 20 real abstracts."""
+    texts, expected = _reference_vectors()
+    assert len(texts) == 32 and expected.shape == (32, 384)
+    assert json.loads(REFERENCE.read_text())["reference"]["model_weights_sha256"] == onnx_bert.weights_digest(
+        onnx_bert.locate_model().weights
+    )
+    cosines = np.sum(fp32.embed_documents(texts) * expected, axis=1)
+    assert cosines.min() >= 0.9999, [texts[i][:60] for i in np.flatnonzero(cosines < 0.9999)]
+    # Each text alone (no padding beside longer ones) gives the same vector as in the batch.
+    alone = np.vstack([fp32.embed_query(text) for text in texts[:12]])
+    assert np.sum(alone * expected[:12], axis=1).min() >= 0.9999
+
+
+def test_the_reference_check_tells_a_different_model_apart(fp32, int8):
+    """The check can fail: the int8 graph and a shuffled reference are told apart from fp32."""
+    texts, expected = _reference_vectors()
+    wrong = np.sum(fp32.embed_documents(texts) * np.roll(expected, 1, axis=0), axis=1)
+    assert wrong.min() < 0.9
+    quantized = np.sum(int8.embed_documents(texts) * expected, axis=1)
+    assert quantized.min() < 0.9999 <= np.sum(fp32.embed_documents(texts) * expected, axis=1).min()
 
 
 def test_cached_graphs_are_reused_and_a_new_builder_version_rebuilds(model_cache_dir, int8, monkeypatch):
