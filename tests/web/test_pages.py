@@ -170,6 +170,18 @@ def test_unknown_id_is_indexed_on_demand(tmp_path, fake_arxiv):
         fake_arxiv.api = ApiCorpus({})
 
 
+def test_links_never_follow_the_request_host_header(seeded, fake_arxiv):
+    """With BASE_URL empty, links name the configured address: a forged Host would otherwise be
+    cached and served to every visitor."""
+    ctx = make_ctx(seeded, fake_arxiv, base_url=None, host="127.0.0.1", port=8101)
+    with TestClient(create_app(ctx)) as client:
+        forged = client.get("/papers/trending", headers={"host": "attacker.invalid"})
+        plain = client.get("/papers/trending")
+    for response in (forged, plain):
+        assert '<link rel="canonical" href="http://127.0.0.1:8101/papers/trending">' in response.text
+        assert "attacker" not in response.text
+
+
 def test_markdown_by_suffix_and_by_accept_header(site, seeded):
     paper_id = seeded["featured"][FEATURED_DAYS[0]][0][0]
     by_suffix = site.get(f"/papers/{paper_id}.md")

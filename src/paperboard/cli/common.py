@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from paperboard.services.context import AppContext, default_context
+from paperboard.settings import get_settings
 
 console = Console(stderr=True)
 stdout = Console()
@@ -19,6 +20,24 @@ def context(migrate: bool = True) -> AppContext:
     ctx = default_context()
     if migrate:
         ctx.migrate()
+    return ctx
+
+
+def serving_context(host: str | None, port: int | None, *, migrate: bool = True) -> AppContext:
+    """The context of a web server on ``--host``/``--port`` (each defaulting to its setting).
+
+    The settings carry the address really served, so with BASE_URL empty every absolute link this
+    process makes (canonical and og:url, feeds, the mails its jobs send) names it, not HOST:PORT.
+    """
+    given = {name: value for name, value in (("host", host), ("port", port)) if value is not None}
+    ctx = AppContext(get_settings().model_copy(update=given))
+    if migrate:
+        ctx.migrate()
+    if not ctx.settings.base_url and ctx.settings.host in ("0.0.0.0", "::"):
+        console.print(
+            f"[dim]paperboard[/] links in pages, feeds and mail will say {ctx.settings.resolved_base_url}: "
+            "set PAPERBOARD_BASE_URL to the address people use", highlight=False, soft_wrap=True,
+        )
     return ctx
 
 

@@ -9,7 +9,7 @@ import threading
 import typer
 
 from paperboard.cli.app import app
-from paperboard.cli.common import console, context
+from paperboard.cli.common import console, context, serving_context
 from paperboard.services.jobs import scheduled_jobs
 from paperboard.services.scheduler import Scheduler
 
@@ -28,7 +28,7 @@ def _quiet_source_retries() -> None:
 @app.command()
 def up(
     host: str = typer.Option(None, help="Listen address (default: PAPERBOARD_HOST)."),
-    port: int = typer.Option(None, help="Listen port (default: PAPERBOARD_PORT)."),
+    port: int = typer.Option(None, min=1, max=65535, help="Listen port (default: PAPERBOARD_PORT)."),
     no_harvest: bool = typer.Option(False, "--no-harvest", help="Serve only; do not harvest arXiv."),
 ) -> None:
     """Migrate the database, harvest arXiv on a schedule and serve the site."""
@@ -36,7 +36,7 @@ def up(
 
     from paperboard.web.app import create_app
 
-    ctx = context(migrate=False)
+    ctx = serving_context(host, port, migrate=False)
     _quiet_source_retries()
     before, after = ctx.migrate()
     settings = ctx.settings
@@ -53,7 +53,7 @@ def up(
     _say(f"keeping the search index current every {settings.index_interval_minutes} min (keyword index, embeddings)")
     if scheduler.jobs:
         scheduler.start()
-    listen_host, listen_port = host or settings.host, port or settings.port
+    listen_host, listen_port = settings.host, settings.port
     _say(f"serving http://{listen_host}:{listen_port}  (Ctrl+C to stop)")
     try:
         uvicorn.run(create_app(ctx), host=listen_host, port=listen_port, log_level="warning")

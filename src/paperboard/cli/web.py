@@ -5,10 +5,12 @@ The scale-out shape runs several of these behind a reverse proxy, beside ``paper
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from paperboard.cli.app import app
-from paperboard.cli.common import console, context
+from paperboard.cli.common import console, serving_context
 
 
 @app.command()
@@ -20,15 +22,17 @@ def web(
     """Serve the site and its API (no harvesting; see `paperboard up` for everything in one)."""
     import uvicorn
 
-    ctx = context()
-    listen_host, listen_port = host or ctx.settings.host, port or ctx.settings.port
+    ctx = serving_context(host, port)
+    listen_host, listen_port = ctx.settings.host, ctx.settings.port
     console.print(f"[dim]paperboard[/] serving http://{listen_host}:{listen_port}  (Ctrl+C to stop)", highlight=False)
     if workers == 1:
         from paperboard.web.app import create_app
 
         uvicorn.run(create_app(ctx), host=listen_host, port=listen_port, log_level="warning", access_log=False)
     else:
-        # Each worker process builds its own app from the same settings.
+        # Each worker process builds its own app from the environment's settings: the address served
+        # goes there too, so that the workers' links name it as this process's would.
+        os.environ["PAPERBOARD_HOST"], os.environ["PAPERBOARD_PORT"] = listen_host, str(listen_port)
         uvicorn.run(
             "paperboard.web.app:app_from_settings", factory=True, host=listen_host, port=listen_port,
             workers=workers, log_level="warning", access_log=False,

@@ -48,6 +48,10 @@ def create_app(ctx: AppContext) -> FastAPI:
         redoc_url=None,
     )
     app.state.ctx = ctx
+    # Absolute links come from the settings only, never from a request's Host header: pages are
+    # cached and shared between visitors (here and in proxies in front), so one forged Host would
+    # plant its links in everyone's page; feeds and mails outlive the request that made them. With
+    # BASE_URL empty, `up` and `web` put the address they serve into the settings instead.
     app.state.base_url = ctx.settings.resolved_base_url
     app.state.templates = make_templates()
     app.state.csrf = CsrfTokens(load_secret(ctx.settings))

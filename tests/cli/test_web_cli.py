@@ -1,0 +1,81 @@
+"""``paperboard web`` and ``paperboard up`` as real processes: the links they make name the port served."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from tests.web.conftest import free_port
+
+
+def _environment(tmp_path) -> dict[str, str]:
+    # No PAPERBOARD_* from the caller's shell: BASE_URL, HOST and PORT must come from the command line.
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PAPERBOARD_")}
+    env.update(
+        PAPERBOARD_HOME=str(tmp_path / "home"),
+        PAPERBOARD_CONFIG=str(tmp_path / "absent.toml"),
+        PAPERBOARD_EMBEDDING_MODEL="hashing",
+    )
+    return env
+
+
+def _wait_until_serving(url: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the server exited: {process.communicate()[1]}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise AssertionError("the server did not start")
+
+
+@pytest.mark.parametrize(
+    "command", [["web"], ["web", "--workers", "2"], ["up", "--no-harvest"]], ids=["web", "web-workers", "up"]
+)
+def test_links_name_the_port_served_when_base_url_is_empty(tmp_path, command):
+    port = free_port()
+    served = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "paperboard", *command, "--host", "127.0.0.1", "--port", str(port)],
+        env=_environment(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        _wait_until_serving(served, process)
+        page = httpx.get(served + "/papers/trending").text
+        assert f'<link rel="canonical" href="{served}/papers/trending">' in page
+        assert f'<meta property="og:url" content="{served}/papers/trending">' in page
+        feed = httpx.get(served + "/papers/feed.atom").text
+        assert f'href="{served}/papers"' in feed and f'href="{served}/papers/feed.atom"' in feed
+        assert ":8000" not in page + feed
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_mailed_links_of_a_served_process_name_the_port_too(tmp_path, monkeypatch):
+    from paperboard.cli.common import serving_context
+    from paperboard.services import subscriptions
+    from paperboard.settings import get_settings
+
+    for name in [name for name in os.environ if name.startswith("PAPERBOARD_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("PAPERBOARD_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("PAPERBOARD_SECRET_KEY", "s" * 40)
+    get_settings.cache_clear()
+    try:
+        settings = serving_context(None, 8101, migrate=False).settings
+        assert subscriptions.link(settings, subscriptions.UNSUBSCRIBE, "a@example.org").startswith(
+            "http://127.0.0.1:8101/unsubscribe/"
+        )
+        assert get_settings().port == 8000  # the process's own settings stay as configured
+    finally:
+        get_settings.cache_clear()
