@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from xml.etree import ElementTree
 
 import pytest
 from fastapi.testclient import TestClient
@@ -180,6 +181,19 @@ def test_links_never_follow_the_request_host_header(seeded, fake_arxiv):
     for response in (forged, plain):
         assert '<link rel="canonical" href="http://127.0.0.1:8101/papers/trending">' in response.text
         assert "attacker" not in response.text
+
+
+def test_favicon_ico_sends_browsers_to_the_svg_every_page_names(site):
+    moved = site.get("/favicon.ico")
+    assert (moved.status_code, moved.headers["location"]) == (301, "/favicon.svg")
+    icon = site.get("/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    assert ElementTree.fromstring(icon.content).tag == "{http://www.w3.org/2000/svg}svg"
+    for response in (moved, icon):
+        assert response.headers["cache-control"] == "public, max-age=86400"
+    for path in ("/", "/papers/trending", "/no/such/page"):
+        assert '<link rel="icon" href="/favicon.svg" type="image/svg+xml">' in site.get(path).text, path
+    assert not {"/favicon.ico", "/favicon.svg"} & set(site.get("/openapi.json").json()["paths"])
 
 
 def test_markdown_by_suffix_and_by_accept_header(site, seeded):

@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from paperboard import __version__
 from paperboard.services import feed
 from paperboard.services.context import AppContext, default_context
-from paperboard.web import accounts, api, claims, collections, feeds, moderation, ops, pages, profiles, submissions, subscriptions
+from paperboard.web import accounts, api, claims, collections, favicon, feeds, moderation, ops, pages, profiles, submissions, subscriptions
 from paperboard.web import comments as comment_routes
 from paperboard.web import votes as vote_routes
 from paperboard.web.apidocs import install_api_docs
@@ -67,6 +67,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     install_api_docs(app)  # mounts /static/api-docs, so before /static
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     app.include_router(ops.router)
+    app.include_router(favicon.router)
     # Before the API's GET /api/papers/{id:path} and the pages' /papers/{id:path} catch-alls.
     app.include_router(vote_routes.router)
     app.include_router(comment_routes.router)
