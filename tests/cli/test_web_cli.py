@@ -61,9 +61,9 @@ def test_links_name_the_port_served_when_base_url_is_empty(tmp_path, command):
         process.wait(timeout=30)
 
 
-def test_mailed_links_of_a_served_process_name_the_port_too(tmp_path, monkeypatch):
-    from paperboard.cli.common import serving_context
-    from paperboard.services import subscriptions
+@pytest.fixture
+def no_address_settings(tmp_path, monkeypatch):
+    """Settings from the defaults alone: no BASE_URL, HOST or PORT from the caller's shell."""
     from paperboard.settings import get_settings
 
     for name in [name for name in os.environ if name.startswith("PAPERBOARD_")]:
@@ -71,11 +71,24 @@ def test_mailed_links_of_a_served_process_name_the_port_too(tmp_path, monkeypatc
     monkeypatch.setenv("PAPERBOARD_CONFIG", str(tmp_path / "absent.toml"))
     monkeypatch.setenv("PAPERBOARD_SECRET_KEY", "s" * 40)
     get_settings.cache_clear()
-    try:
-        settings = serving_context(None, 8101, migrate=False).settings
-        assert subscriptions.link(settings, subscriptions.UNSUBSCRIBE, "a@example.org").startswith(
-            "http://127.0.0.1:8101/unsubscribe/"
-        )
-        assert get_settings().port == 8000  # the process's own settings stay as configured
-    finally:
-        get_settings.cache_clear()
+    yield get_settings
+    get_settings.cache_clear()
+
+
+def test_mailed_links_of_a_served_process_name_the_port_too(no_address_settings):
+    from paperboard.cli.common import serving_context
+    from paperboard.services import subscriptions
+
+    settings = serving_context(None, 8101, migrate=False).settings
+    assert subscriptions.link(settings, subscriptions.UNSUBSCRIBE, "a@example.org").startswith(
+        "http://127.0.0.1:8101/unsubscribe/"
+    )
+    assert no_address_settings().port == 8000  # the process's own settings stay as configured
+
+
+@pytest.mark.parametrize("host, warned", [("0.0.0.0", True), ("::", True), ("127.0.0.1", False)])
+def test_serving_every_interface_without_base_url_says_to_set_it(no_address_settings, capsys, host, warned):
+    from paperboard.cli.common import serving_context
+
+    serving_context(host, 8101, migrate=False)
+    assert ("set PAPERBOARD_BASE_URL" in capsys.readouterr().err) is warned
