@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 
-from paperboard.adapters.store import claims as claim_store
+from paperboard.adapters.store import data_versions
 from paperboard.adapters.store import feed as feed_store
 from paperboard.adapters.store import trending as trending_store
 from paperboard.adapters.store import votes as vote_store
@@ -271,9 +271,10 @@ def features_for(ctx: AppContext, paper_ids: list[str]) -> dict[str, DailyFeatur
 
 
 def data_version(ctx: AppContext) -> tuple:
-    """What the page cache compares: papers, features, embeddings, trending, and votes and comments."""
+    """What the page cache compares: the change counters of papers, features, embeddings, trending,
+    votes, comments, claims and members (one small read, whatever the archive's size)."""
     with ctx.database.read() as connection:
-        return feed_store.data_version(connection) + vote_store.community_version(connection) + claim_store.credits_version(connection)
+        return data_versions.current(connection)
 
 
 def health(ctx: AppContext) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from paperboard.adapters.store.papers import row_to_paper
@@ -126,13 +126,3 @@ def papers_claimed_by(connection: Connection, user_id: int, *, limit: int = 200)
         .limit(limit)
     ).all()
     return [(row_to_paper(r), r.author_name) for r in rows]
-
-
-def credits_version(connection: Connection) -> tuple:
-    """A fingerprint of who is credited on shared (cached) pages, for the page cache: it moves when
-    a claim is decided (approved claims link authors to profiles) and when a member joins or leaves
-    (a deleted member's submissions are credited to "a former member" from then on)."""
-    last_decision = connection.execute(select(func.max(author_claims.c.decided_at))).scalar_one()
-    approved = connection.execute(select(func.count()).where(author_claims.c.status == APPROVED)).scalar_one()
-    members = connection.execute(select(func.count()).select_from(users)).scalar_one()
-    return (last_decision, approved, members)

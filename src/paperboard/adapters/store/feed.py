@@ -10,9 +10,7 @@ from datetime import date
 from sqlalchemy import Connection, func, or_, select
 
 from paperboard.adapters.store.papers import row_to_paper
-from paperboard.adapters.store.schema import daily_features, paper_embeddings, papers, submissions, upvotes, users
-from paperboard.adapters.store.schema import harvest_checkpoints
-from paperboard.adapters.store.trending import COMPUTED_KEY as TRENDING_COMPUTED_KEY
+from paperboard.adapters.store.schema import daily_features, papers, submissions, upvotes, users
 from paperboard.domain.paper import DailyFeature, Paper
 
 _ID_CHUNK = 500  # stays below SQLite's bound-parameter limit
@@ -136,23 +134,6 @@ def features_of(connection: Connection, paper_ids: list[str]) -> dict[str, Daily
         for r in connection.execute(_features(daily_features.c.paper_id.in_(chunk))):
             found[r.id] = _feature(r)
     return found
-
-
-def data_version(connection: Connection) -> tuple:
-    """A cheap fingerprint that changes whenever a paper, feature or embedding is written.
-
-    Page caches compare it to decide whether what they hold is still current.
-    """
-    paper_part = connection.execute(select(func.max(papers.c.modified_at), func.count()).select_from(papers)).one()
-    feature_part = connection.execute(
-        select(func.count(), func.coalesce(func.sum(daily_features.c.imported_upvotes), 0), func.max(daily_features.c.created_at))
-    ).one()
-    embedding_part = connection.execute(select(func.max(paper_embeddings.c.created_at))).scalar_one()
-    # The trending job rewrites its list without touching papers or features.
-    trending_part = connection.execute(
-        select(harvest_checkpoints.c.updated_at).where(harvest_checkpoints.c.key == TRENDING_COMPUTED_KEY)
-    ).scalar()
-    return (*paper_part, *feature_part, embedding_part, trending_part)
 
 
 def ping(connection: Connection) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     LargeBinary,
     Column,
@@ -364,6 +365,15 @@ trending_scores = Table(
     Index(None, "score"),
 )
 
+# A change counter per table that shared (cached) pages show, bumped by triggers in the writing
+# transaction (migration 0011): the page cache's freshness check reads these few rows.
+data_versions = Table(
+    "data_versions",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("version", BigInteger, nullable=False, server_default="0"),
+)
+
 __all__ = [
     "metadata",
     "papers",
@@ -388,4 +398,5 @@ __all__ = [
     "collection_items",
     "author_claims",
     "trending_scores",
+    "data_versions",
 ]

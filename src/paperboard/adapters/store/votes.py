@@ -72,22 +72,3 @@ def counts_of(connection: Connection, paper_ids: Sequence[str]) -> dict[str, Pap
         rows = connection.execute(select(comments.c.paper_id, func.count()).where(visible).group_by(comments.c.paper_id))
         talk.update((paper_id, count) for paper_id, count in rows)
     return {pid: PaperCounts(votes.get(pid, 0), talk.get(pid, 0)) for pid in ids if pid in votes or pid in talk}
-
-
-def community_version(connection: Connection) -> tuple:
-    """A fingerprint that changes with every vote and every comment change, for the page cache.
-
-    Each part moves on the change it watches: a new upvote raises the newest ``created_at`` and a
-    removal lowers the count; a new comment raises the largest id, an edit the newest ``edited_at``;
-    deleting and hiding set a newer timestamp and unhiding lowers the hidden count. One index scan
-    of ``upvotes`` and one pass over ``comments``, read at most every ``web_cache_seconds``.
-    """
-    vote_part = connection.execute(select(func.count(), func.max(upvotes.c.created_at)).select_from(upvotes)).one()
-    comment_part = connection.execute(
-        select(
-            func.count(), func.max(comments.c.id), func.max(comments.c.edited_at),
-            func.count(comments.c.deleted_at), func.max(comments.c.deleted_at),
-            func.count(comments.c.hidden_at), func.max(comments.c.hidden_at),
-        ).select_from(comments)
-    ).one()
-    return (*vote_part, *comment_part)
