@@ -11,3 +11,8 @@ class SourceUnavailable(UserError):
     """An outside service (arXiv, GitHub) could not be reached or kept failing."""
 
     exit_code = 3
+
+
+class SourceUnreachable(SourceUnavailable):
+    """Its host cannot be reached at all (the name does not resolve, nothing listens): retrying
+    within seconds would not help, so this is said at once instead of after a round of retries."""

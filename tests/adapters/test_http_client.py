@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
-import socket
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
 import pytest
 
 from paperboard.adapters.sources.http import PoliteClient, retry_after_seconds
-from paperboard.errors import SourceUnavailable
+from paperboard.errors import SourceUnavailable, SourceUnreachable
 from tests.fakes_arxiv import FakeArxiv, Reply
+from tests.offline import closed_port, unresolvable  # noqa: F401 - a fixture
 
 BODY = b"<ok>" + b"x" * 5000 + b"</ok>"
 
@@ -107,15 +107,35 @@ def test_an_accepted_error_status_is_returned_to_the_caller(server):
     assert (fetched.status, fetched.content) == (400, b"<error/>")
 
 
-def test_nothing_listening_gives_a_one_line_error_naming_the_url():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}/api/query"
-    with _client(max_retries=1) as client, pytest.raises(SourceUnavailable) as raised:
-        client.get(url)
-    message = str(raised.value)
-    assert message.startswith(f"gave up on {url} after 2 attempts: connection failed") and "\n" not in message
+def test_a_timeout_is_retried(server, caplog):
+    server.queue(Reply(body=BODY, delay_seconds=1))
+    with caplog.at_level(logging.WARNING, "paperboard.http"), _client(timeout_seconds=0.2) as client:
+        assert client.get(server.api_url).content == BODY
+    assert len(server.requests) == 2
+    assert "timed out" in _retry_logs(caplog)[0]
+
+
+def test_nothing_listening_fails_at_once_naming_host_and_port(caplog):
+    port = closed_port()
+    with (
+        caplog.at_level(logging.WARNING, "paperboard.http"),
+        _client(service="arXiv") as client,
+        pytest.raises(SourceUnreachable) as raised,
+    ):
+        client.get(f"http://127.0.0.1:{port}/api/query")
+    assert str(raised.value) == f"arXiv is unreachable: connection refused by 127.0.0.1:{port}"
+    assert _retry_logs(caplog) == []  # no retry, so no wait before one
+
+
+def test_a_name_that_does_not_resolve_fails_at_once_saying_so(unresolvable, caplog):  # noqa: F811
+    with (
+        caplog.at_level(logging.WARNING, "paperboard.http"),
+        _client(service="arXiv") as client,
+        pytest.raises(SourceUnreachable) as raised,
+    ):
+        client.get("http://export.arxiv.invalid/api/query")
+    assert str(raised.value) == "arXiv is unreachable: cannot resolve export.arxiv.invalid (no network or DNS?)"
+    assert unresolvable == ["export.arxiv.invalid"] and _retry_logs(caplog) == []
 
 
 def test_calls_are_spaced_by_the_delay_and_carry_the_user_agent(server):

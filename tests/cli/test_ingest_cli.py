@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,6 +23,7 @@ from paperboard.adapters.store.migrate import upgrade
 from paperboard.adapters.store.schema import harvest_checkpoints, papers
 from paperboard.settings import get_settings
 from tests.fakes_arxiv import ApiCorpus, FakeArxiv, OaiChain, Reply, atom_entry, oai_error, raw_record
+from tests.offline import closed_port
 
 
 @pytest.fixture
@@ -124,17 +124,21 @@ def test_a_dead_network_names_the_url_and_points_at_import(paperboard, arxiv):
     assert "retry 1 of 1" in err  # the wait was shown while it happened
 
 
-def test_nothing_listening_is_the_same_clear_error(paperboard, monkeypatch):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    monkeypatch.setenv("PAPERBOARD_ARXIV_OAI_URL", f"http://127.0.0.1:{port}/oai")
+@pytest.mark.parametrize(
+    "setting, command",
+    [("PAPERBOARD_ARXIV_OAI_URL", ["ingest", "oai", "--set", "cs"]), ("PAPERBOARD_ARXIV_API_URL", ["index", "2401.00001"])],
+)
+def test_nothing_listening_is_said_at_once_and_points_at_import(paperboard, monkeypatch, setting, command):
+    port = closed_port()
+    monkeypatch.setenv(setting, f"http://127.0.0.1:{port}/arxiv")
     get_settings.cache_clear()
-    code, _, err = paperboard("ingest", "oai", "--set", "cs")
+    code, _, err = paperboard(*command)
     assert code == 3
-    line = _error_line(err)
-    assert f"http://127.0.0.1:{port}/oai?verb=ListRecords" in line and "connection failed" in line
-    assert "paperboard import FILE" in line
+    assert _error_line(err) == (
+        f"paperboard: error: arXiv is unreachable: connection refused by 127.0.0.1:{port}. "
+        "Working offline? Load papers from a file with `paperboard import FILE`."
+    )
+    assert "retry" not in err
 
 
 def test_ingest_oai_follows_the_chain_and_prints_json(paperboard, arxiv):

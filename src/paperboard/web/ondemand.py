@@ -2,7 +2,8 @@
 
 Fetching from arXiv is slow and arXiv asks for gentle use, so one fetch runs at a time, a failed id
 is not retried for ``_RETRY_AFTER_SECONDS``, and a page never waits longer than the timeout: a fetch
-that is still running finishes in the background and the next visit finds the paper.
+that is still running finishes in the background and the next visit finds the paper. When arXiv
+cannot be reached at all (offline, no DNS), no fetch is tried for ``_OUTAGE_SECONDS``.
 """
 
 from __future__ import annotations
@@ -18,11 +19,16 @@ from dataclasses import dataclass
 
 import anyio
 
-from paperboard.errors import UserError
+from paperboard.errors import SourceUnreachable, UserError
 from paperboard.services.context import AppContext
 
 log = logging.getLogger("paperboard.web.ondemand")
 _RETRY_AFTER_SECONDS = 600
+# An unreachable arXiv is the site's problem, not the id's: it is remembered for every id, so a
+# crawler walking through unknown ids gets the answer at once instead of one lookup (queued behind
+# the others, each perhaps waiting on a resolver) per page; briefly, so a network that comes back
+# is noticed within half a minute.
+_OUTAGE_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,7 @@ class OnDemandIndexer:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperboard-on-demand")
         self._running: dict[str, Future] = {}
         self._failed: dict[str, tuple[float, str]] = {}
+        self._outage: tuple[float, str] | None = None
         self._lock = threading.Lock()
 
     def _index_one(self):
@@ -52,6 +59,8 @@ class OnDemandIndexer:
         if index_one is None or self.timeout_seconds <= 0:
             return Outcome(False, "This site does not fetch papers from arXiv on demand.")
         with self._lock:
+            if self._outage and time.monotonic() - self._outage[0] < _OUTAGE_SECONDS:
+                return Outcome(False, self._outage[1])
             failed = self._failed.get(arxiv_id)
             if failed and time.monotonic() - failed[0] < _RETRY_AFTER_SECONDS:
                 return Outcome(False, failed[1])
@@ -65,8 +74,12 @@ class OnDemandIndexer:
             return Outcome(False, "arXiv is taking long to answer; the paper is still being fetched. Reload in a minute.")
 
     def _run(self, index_one, arxiv_id: str) -> Outcome:
+        unreachable = False
         try:
             found = index_one(self.ctx, arxiv_id)
+        except SourceUnreachable as error:
+            unreachable = True
+            outcome = Outcome(False, f"It could not be fetched because {error}.")
         except UserError as error:
             outcome = Outcome(False, f"It could not be fetched from arXiv: {error}")
         except Exception as error:  # an outside service failing must not become a 500 page
@@ -76,8 +89,10 @@ class OnDemandIndexer:
             outcome = Outcome(True) if found else Outcome(False, "arXiv has no paper with this id.")
         with self._lock:
             self._running.pop(arxiv_id, None)
-            if not outcome.indexed:
-                now = time.monotonic()
+            now = time.monotonic()
+            if unreachable:
+                self._outage = (now, outcome.reason)
+            elif not outcome.indexed:
                 if len(self._failed) > 10_000:  # someone walks through made-up ids: forget the old ones
                     self._failed = {k: v for k, v in self._failed.items() if now - v[0] < _RETRY_AFTER_SECONDS}
                 self._failed[arxiv_id] = (now, outcome.reason)

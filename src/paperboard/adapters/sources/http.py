@@ -5,13 +5,18 @@ plus ``Retry-After`` (its OAI-PMH endpoint uses 503 for ordinary flow control). 
 waits at least ``delay_seconds`` from the end of one call to the start of the next, honours
 ``Retry-After`` (seconds or an HTTP date), and otherwise backs off exponentially with jitter.
 Dropped connections and bodies shorter than their ``Content-Length`` are retried the same way.
-When it gives up it raises :class:`~paperboard.errors.SourceUnavailable` naming the URL.
+When it gives up it raises :class:`~paperboard.errors.SourceUnavailable` naming the URL. A host that
+cannot be reached at all (its name does not resolve, the connection is refused, no route) raises
+:class:`~paperboard.errors.SourceUnreachable` at once, naming the cause: waiting seconds between
+retries does not bring a network back, and an offline site should say so, not hang.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import random
+import socket
 import threading
 import time
 from collections.abc import Collection, Mapping
@@ -21,7 +26,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from paperboard.errors import SourceUnavailable
+from paperboard.errors import SourceUnavailable, SourceUnreachable
 from paperboard.settings import Settings
 
 log = logging.getLogger("paperboard.http")
@@ -77,7 +82,9 @@ class PoliteClient:
         delay_seconds: float = 3.0,
         max_retries: int = 5,
         backoff_seconds: float | None = None,
+        service: str = "the server",
     ) -> None:
+        self.service = service  # who is unreachable, in messages: "arXiv is unreachable: ..."
         self.delay_seconds = delay_seconds
         self.max_retries = max_retries
         # The first backoff step equals the polite delay unless told otherwise; tests set both to ~0.
@@ -97,6 +104,7 @@ class PoliteClient:
             timeout_seconds=settings.http_timeout_seconds,
             delay_seconds=settings.arxiv_delay_seconds,
             max_retries=settings.http_max_retries,
+            service="arXiv",
         )
 
     def __enter__(self) -> "PoliteClient":
@@ -160,7 +168,9 @@ class PoliteClient:
         except httpx.TimeoutException as error:
             return _Failure(f"timed out ({type(error).__name__})")
         except httpx.TransportError as error:
-            # Connection refused or reset, and bodies cut short of their Content-Length, land here.
+            if (cause := _unreachable(error, request.url)) is not None:
+                raise SourceUnreachable(f"{self.service} is unreachable: {cause}") from None
+            # Connections reset and bodies cut short of their Content-Length land here.
             return _Failure(f"connection failed ({_describe(error)})")
         status = response.status_code
         if status < 300 or status in accept_statuses:
@@ -181,6 +191,25 @@ class PoliteClient:
         # Full jitter: many clients recovering at once do not all come back in the same second.
         ceiling = min(LONGEST_BACKOFF_SECONDS, self.backoff_seconds * 2**attempt)
         return random.uniform(ceiling / 2, ceiling)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _unreachable(error: httpx.TransportError, url: httpx.URL) -> str | None:
+    """Why ``url``'s host cannot be reached at all, in an admin's words; None for failures a retry may fix."""
+    if not isinstance(error, httpx.ConnectError):
+        return None
+    cause: BaseException | None = error
+    while cause is not None:  # httpx wraps httpcore's error, which wraps the socket's
+        if isinstance(cause, socket.gaierror):
+            return f"cannot resolve {url.host} (no network or DNS?)"
+        if isinstance(cause, ConnectionRefusedError):
+            return f"connection refused by {url.host}:{url.port or _DEFAULT_PORTS.get(url.scheme, '')}"
+        if isinstance(cause, OSError) and cause.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+            return f"no route to {url.host} (no network?)"
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def _describe(error: Exception) -> str:
