@@ -36,7 +36,12 @@ class Settings(BaseSettings):
         "use postgresql+psycopg://user:pass@host/db to scale out.",
     )
     read_timeout_ms: int = Field(
-        2000, ge=10, description="Time budget of one read query, in milliseconds."
+        2000, ge=10, description="Time budget of one read query of a web request, in milliseconds: past it the "
+        "page answers 503 instead of waiting.",
+    )
+    batch_read_timeout_ms: int = Field(
+        120_000, ge=10, description="Time budget of one read query of a command (`paperboard search`, `digest`, "
+        "`export` …) or a scheduled job, in milliseconds: past it the command stops with a one-line error.",
     )
     host: str = Field("127.0.0.1", description="Address the web server listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port the web server listens on.")

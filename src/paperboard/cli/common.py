@@ -17,7 +17,8 @@ stdout = Console()
 
 
 def context(migrate: bool = True) -> AppContext:
-    ctx = default_context()
+    """A command's context: its reads get the batch budget (``BATCH_READ_TIMEOUT_MS``)."""
+    ctx = default_context(batch=True)
     if migrate:
         ctx.migrate()
     return ctx

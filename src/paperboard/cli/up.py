@@ -42,7 +42,7 @@ def up(
     settings = ctx.settings
     _say(f"database {ctx.database.url.render_as_string(hide_password=True)} at revision {after}"
          + (f" (migrated from {before or 'empty'})" if before != after else ""))
-    scheduler = Scheduler([j for j in scheduled_jobs(ctx) if not (no_harvest and j.name == "harvest")], report=_say)
+    scheduler = Scheduler([j for j in scheduled_jobs(ctx.for_jobs()) if not (no_harvest and j.name == "harvest")], report=_say)
     if any(job.name == "harvest" for job in scheduler.jobs):
         _say(
             f"harvesting {', '.join(settings.harvest_categories)} every {settings.harvest_interval_minutes} min "

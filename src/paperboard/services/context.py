@@ -1,8 +1,16 @@
-"""The application's wiring: settings plus the adapters they choose. Built once per process."""
+"""The application's wiring: settings plus the adapters they choose. Built once per process.
+
+Reads get a time budget that fits their caller: a web request's reads ``READ_TIMEOUT_MS`` (a
+page must answer or say it can't), a command's or a scheduled job's ``BATCH_READ_TIMEOUT_MS``
+(a digest or an export reads far more, and on a loaded machine a page's budget is not theirs).
+``paperboard up`` runs both in one process: ``for_jobs()`` gives its jobs a context of their own
+that shares the database engine and the embedding model with the web's.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from paperboard.adapters.store.database import Database
@@ -10,20 +18,51 @@ from paperboard.settings import Settings, get_settings
 
 
 @dataclass
+class _Shared:
+    """What sibling contexts of one process build once between them."""
+
+    # Two locks: building the model can take seconds, and a page must not wait for it to get a database.
+    database_lock: threading.Lock = field(default_factory=threading.Lock)
+    embedder_lock: threading.Lock = field(default_factory=threading.Lock)
+    database: Database | None = None
+    embedder: object | None = None
+
+
+@dataclass
 class AppContext:
     settings: Settings
+    batch: bool = False  # a command or a scheduled job, not a web request
+    _shared: _Shared = field(default_factory=_Shared, repr=False, compare=False)
+
+    @property
+    def read_timeout_ms(self) -> int:
+        return self.settings.batch_read_timeout_ms if self.batch else self.settings.read_timeout_ms
 
     @cached_property
     def database(self) -> Database:
-        self.settings.home.mkdir(parents=True, exist_ok=True)
-        return Database(self.settings.resolved_database_url, read_timeout_ms=self.settings.read_timeout_ms)
+        with self._shared.database_lock:
+            if self._shared.database is None:
+                self.settings.home.mkdir(parents=True, exist_ok=True)
+                self._shared.database = Database(self.settings.resolved_database_url, read_timeout_ms=self.settings.read_timeout_ms)
+            return self._shared.database.with_read_budget(self.read_timeout_ms)
 
-    @cached_property
+    @property
     def embedder(self):
         """The text embedder the settings choose; loading the model takes a second, so once per process."""
         from paperboard.adapters.search.embedder import create_embedder
 
-        return create_embedder(self.settings)
+        with self._shared.embedder_lock:
+            if self._shared.embedder is None:
+                self._shared.embedder = create_embedder(self.settings)
+            return self._shared.embedder
+
+    @embedder.setter
+    def embedder(self, embedder) -> None:
+        self._shared.embedder = embedder
+
+    def for_jobs(self) -> AppContext:
+        """A sibling for scheduled jobs and commands: the batch read budget, the same adapters."""
+        return AppContext(self.settings, batch=True, _shared=self._shared)
 
     def migrate(self) -> tuple[str | None, str]:
         from paperboard.adapters.store.migrate import upgrade
@@ -31,5 +70,5 @@ class AppContext:
         return upgrade(self.database)
 
 
-def default_context() -> AppContext:
-    return AppContext(get_settings())
+def default_context(*, batch: bool = False) -> AppContext:
+    return AppContext(get_settings(), batch=batch)

@@ -8,6 +8,7 @@ one bad query cannot stall the site.
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Iterator
@@ -18,9 +19,14 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from paperboard.errors import UserError
 
-class ReadTimeout(RuntimeError):
-    """A read query ran past its time budget and was interrupted."""
+
+class ReadTimeout(UserError):
+    """A read query ran past its time budget and was interrupted: the web answers 503, a command
+    says so in one line and exits with this code."""
+
+    exit_code = 4
 
 
 class Database:
@@ -69,6 +75,14 @@ class Database:
 
         return engine
 
+    def with_read_budget(self, timeout_ms: int) -> Database:
+        """This database with another default read budget: the same engine and the same writer lock."""
+        if timeout_ms == self.read_timeout_ms:
+            return self
+        view = copy.copy(self)
+        view.read_timeout_ms = timeout_ms
+        return view
+
     # -- the verbs ----------------------------------------------------------------------------
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -96,7 +110,7 @@ class Database:
                         yield connection
                 except Exception as error:
                     if "interrupted" in str(error):
-                        raise ReadTimeout(f"query ran past {budget} ms") from error
+                        raise ReadTimeout(_timed_out(budget)) from error
                     raise
                 finally:
                     raw.set_progress_handler(None, 0)
@@ -108,8 +122,16 @@ class Database:
                         yield connection
                     except Exception as error:
                         if "statement timeout" in str(error):
-                            raise ReadTimeout(f"query ran past {budget} ms") from error
+                            raise ReadTimeout(_timed_out(budget)) from error
                         raise
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _timed_out(budget_ms: int) -> str:
+    return (
+        f"the database did not answer within {budget_ms / 1000:g} s (query ran past {budget_ms} ms); "
+        "the machine may be busy: try again, or give reads more time (PAPERBOARD_BATCH_READ_TIMEOUT_MS for "
+        "commands and jobs, PAPERBOARD_READ_TIMEOUT_MS for web requests)"
+    )
