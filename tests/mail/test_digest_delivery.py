@@ -284,3 +284,76 @@ def test_known_github_stars_are_shown_beside_the_code_link(ctx, sink):
     assert "code: https://github.com/example/repo3 (42 stars)" in text
     assert '<a href="https://github.com/example/repo3" style="color:#0b5cad;">code</a> (&#9733; 42)' in html
     assert "(42 stars)" not in text.split("repo3")[0]  # only the checked repository has a count
+
+
+def test_a_saved_search_that_fails_once_is_retried_and_its_section_sent(tmp_path, database_url, sink, monkeypatch):
+    from paperboard.adapters.store.database import ReadTimeout
+    from paperboard.services import digest_content
+    from paperboard.services.digest_content import search_new_papers
+
+    monkeypatch.setattr(digest_content, "SECTION_RETRY_PAUSE_SECONDS", 0)
+    ctx = AppContext(settings_for(tmp_path / "home", database_url, sink, embedding_model="hashing"))
+    ctx.migrate()
+    seed_papers(ctx.database)
+    from paperboard.services.search import index_papers
+
+    index_papers(ctx)
+    add_subscribers(ctx, ["seeker@example.org"], searches=["method 5"])
+    calls = []
+
+    def busy_once(ctx, text, window, limit):
+        calls.append(text)
+        if len(calls) == 1:
+            raise ReadTimeout("the database did not answer within 2 s")
+        return search_new_papers(ctx, text, window, limit)
+
+    send_digests(ctx, "daily", day=DAY, search_papers=busy_once)
+    assert len(calls) == 2
+    (digest,) = sink.to("seeker@example.org")
+    assert "Paper number 5 about cs.CL" in parts(digest)[0].split("== Matching “method 5” ==")[1]
+
+
+def test_a_section_that_keeps_failing_stops_the_run_and_a_rerun_sends_it_whole(tmp_path, database_url, sink, monkeypatch):
+    from paperboard.services import digest_content
+    from paperboard.services.digest_content import search_new_papers
+
+    monkeypatch.setattr(digest_content, "SECTION_RETRY_PAUSE_SECONDS", 0)
+    ctx = AppContext(settings_for(tmp_path / "home", database_url, sink, embedding_model="hashing"))
+    ctx.migrate()
+    seed_papers(ctx.database)
+    from paperboard.services.search import index_papers
+
+    index_papers(ctx)
+    add_subscribers(ctx, ["plain@example.org"])
+    add_subscribers(ctx, ["seeker@example.org"], searches=["method 5"])
+
+    def broken(ctx, text, window, limit):
+        raise RuntimeError("the keyword index is damaged")
+
+    with pytest.raises(SourceUnavailable, match="saved search 'method 5' could not be computed"):
+        send_digests(ctx, "daily", day=DAY, search_papers=broken)
+    assert sink.to("seeker@example.org") == []  # never without its section
+    assert _ledger(ctx)["seeker@example.org"]["status"] == "deferred"
+
+    report = send_digests(ctx, "daily", day=DAY, search_papers=search_new_papers)
+    (digest,) = sink.to("seeker@example.org")
+    assert "== Matching “method 5” ==" in parts(digest)[0]
+    assert Counter(sink.recipients()) == {"plain@example.org": 1, "seeker@example.org": 1}
+    assert report.sent >= 1
+
+
+def test_preview_of_a_failing_section_is_a_one_line_error(tmp_path, database_url, sink, monkeypatch):
+    from paperboard.services import digest_content
+    from paperboard.services.digest_content import SectionUnavailable
+
+    monkeypatch.setattr(digest_content, "SECTION_RETRY_PAUSE_SECONDS", 0)
+    ctx = AppContext(settings_for(tmp_path / "home", database_url, sink, embedding_model="hashing"))
+    ctx.migrate()
+    seed_papers(ctx.database)
+    add_subscribers(ctx, ["seeker@example.org"], searches=["method 5"])
+
+    def broken(ctx, text, window, limit):
+        raise RuntimeError("the keyword index is damaged")
+
+    with pytest.raises(SectionUnavailable, match="no digest leaves without it"):
+        preview_digest(ctx, "seeker@example.org", day=DAY, search_papers=broken)

@@ -8,6 +8,7 @@ once per run and reused for every subscriber, which is what lets one run serve 1
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -36,7 +37,8 @@ from paperboard.domain.digest import (
 )
 from paperboard.domain.paper import DailyFeature, Paper
 from paperboard.domain.trending import IMPORTED_UPVOTES, UPVOTES, TrendingScore
-from paperboard.errors import UserError
+from paperboard.adapters.store.database import ReadTimeout
+from paperboard.errors import SourceUnavailable, UserError
 from paperboard.services.context import AppContext
 from paperboard.services.subscriptions import MANAGE, UNSUBSCRIBE, link, list_unsubscribe
 from paperboard.services.trending import scores_for_window
@@ -50,7 +52,38 @@ RECOMMENDATION_SEEDS = 20
 NEIGHBOURS_PER_SEED = 50
 _AUTHORS_SHOWN = 6
 
+# A section that fails (the database out of time on a loaded machine, a broken index) is tried this
+# many times, a pause apart; then the run stops for the subscribers left, who stay due for a rerun.
+SECTION_ATTEMPTS = 2
+SECTION_RETRY_PAUSE_SECONDS = 1.0
+
 SearchPapers = Callable[[AppContext, str, ContentWindow, int], list[Paper]]
+
+
+class SectionUnavailable(SourceUnavailable):
+    """A digest section could not be computed: no digest goes out without it."""
+
+
+def _retried(what: str, load: Callable[[], list]) -> list:
+    """``load()``, tried again after a failure that may pass; a section is never left out silently.
+
+    A ``UserError`` other than a timeout is an answer ("this saved search has no results here"), not
+    a failure. Anything else, after the last attempt, stops the run (``SectionUnavailable``): the
+    subscribers not yet served are given back as deferred, and a rerun sends their digests whole.
+    """
+    for attempt in range(1, SECTION_ATTEMPTS + 1):
+        try:
+            return load()
+        except UserError as error:
+            if not isinstance(error, ReadTimeout):
+                raise
+            failure: Exception = error
+        except Exception as error:  # noqa: BLE001 - whatever broke, the digest must not go out without it
+            failure = error
+        log.warning("%s failed (attempt %d of %d): %s", what, attempt, SECTION_ATTEMPTS, failure)
+        if attempt < SECTION_ATTEMPTS:
+            time.sleep(SECTION_RETRY_PAUSE_SECONDS)
+    raise SectionUnavailable(f"{what} could not be computed ({failure}); no digest leaves without it") from failure
 
 
 # -- content ------------------------------------------------------------------------------------
@@ -120,11 +153,7 @@ class DigestBuilder:
             seeds = interests.member_paper_ids(connection, int(user_id), RECOMMENDATION_SEEDS)
         if not seeds:
             return []
-        try:
-            neighbours = {seed: self._nearest(seed) for seed in seeds}
-        except Exception:  # one broken section must not stop every subscriber's digest
-            log.exception("similar papers failed; recommendations are left out of this digest")
-            return []
+        neighbours = {seed: self._nearest(seed) for seed in seeds}
         new_in_window = {
             seed: [(paper.id, score) for paper, score in pairs if paper.announced in window]
             for seed, pairs in neighbours.items()
@@ -145,7 +174,9 @@ class DigestBuilder:
         if seed not in self._neighbours:
             from paperboard.services.search import similar_papers
 
-            self._neighbours[seed] = [(hit.paper, hit.score) for hit in similar_papers(self.ctx, seed, NEIGHBOURS_PER_SEED)]
+            hits = _retried(f"the papers similar to {seed} (recommendations)",
+                            lambda: similar_papers(self.ctx, seed, NEIGHBOURS_PER_SEED))
+            self._neighbours[seed] = [(hit.paper, hit.score) for hit in hits]
         return self._neighbours[seed]
 
     def _load_category(self, category: str, window: ContentWindow) -> list[Candidate]:
@@ -156,12 +187,11 @@ class DigestBuilder:
 
     def _load_search(self, text: str, window: ContentWindow) -> list[Candidate]:
         try:
-            found = self.search_papers(self.ctx, text, window, self._limit)
+            found = _retried(f"the saved search {text!r}", lambda: self.search_papers(self.ctx, text, window, self._limit))
+        except SectionUnavailable:
+            raise
         except UserError as error:  # e.g. its own dates exclude the window: nothing new to show
             log.info("saved search %r has no section this time: %s", text, error)
-            return []
-        except Exception:  # one broken section must not stop every subscriber's digest
-            log.exception("saved search %r failed; its section is left out of this run", text)
             return []
         with self.ctx.database.read() as connection:
             features = feed_store.features_of(connection, [p.id for p in found])
