@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date
 
 import pytest
@@ -109,6 +110,19 @@ def test_a_slow_read_is_interrupted(database: Database):
     with pytest.raises(ReadTimeout):
         with database.read(timeout_ms=50) as connection:
             connection.execute(text(slow)).scalar()
+
+
+def test_the_budget_is_per_statement_so_work_between_statements_costs_nothing(database: Database):
+    """Like PostgreSQL's statement_timeout: time spent outside SQL (a vector index catching up, a
+    page rendering) between two statements of one read does not make the second one fail."""
+    with database.read(timeout_ms=200) as connection:
+        connection.execute(text("SELECT 1")).scalar()
+        time.sleep(0.4)  # twice the budget, outside any statement
+        assert connection.execute(text("SELECT count(*) FROM papers")).scalar() == 0
+    slow = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000) SELECT count(*) FROM n"
+    with pytest.raises(ReadTimeout), database.read(timeout_ms=200) as connection:
+        connection.execute(text("SELECT 1")).scalar()
+        connection.execute(text(slow)).scalar()
 
 
 def test_concurrent_writers_all_land(database: Database):

@@ -22,6 +22,23 @@ from sqlalchemy.pool import NullPool
 from paperboard.errors import UserError
 
 
+_STATEMENT_CLOCK = "paperboard_statement_clock"
+
+
+class _StatementClock:
+    """The deadline of the statement a SQLite read is running, for its progress handler."""
+
+    def __init__(self, budget_seconds: float) -> None:
+        self.budget_seconds = budget_seconds
+        self.restart()
+
+    def restart(self) -> None:
+        self.deadline = time.monotonic() + self.budget_seconds
+
+    def expired(self) -> int:
+        return int(time.monotonic() > self.deadline)
+
+
 class ReadTimeout(UserError):
     """A read query ran past its time budget and was interrupted: the web answers 503, a command
     says so in one line and exits with this code."""
@@ -68,6 +85,12 @@ class Database:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        @event.listens_for(engine, "before_cursor_execute")
+        def _restart_statement_clock(connection: Connection, *_args) -> None:  # pragma: no cover - every read
+            clock = connection.info.get(_STATEMENT_CLOCK)
+            if clock is not None:
+                clock.restart()
+
         @event.listens_for(engine, "begin")
         def _begin(connection: Connection) -> None:  # pragma: no cover - exercised by every test
             mode = connection.info.get("begin", "DEFERRED")
@@ -103,8 +126,12 @@ class Database:
         with self.engine.connect() as connection:
             if self.is_sqlite:
                 raw = connection.connection.driver_connection
-                deadline = time.monotonic() + budget / 1000
-                raw.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
+                # The budget is per statement, like PostgreSQL's statement_timeout: each statement
+                # (``_restart_statement_clock``) moves the deadline, so work done between two
+                # statements of one read (a vector index catching up, a page rendering) never
+                # makes the next statement fail.
+                clock = connection.info[_STATEMENT_CLOCK] = _StatementClock(budget / 1000)
+                raw.set_progress_handler(clock.expired, 1000)
                 try:
                     with connection.begin():
                         yield connection
@@ -114,6 +141,7 @@ class Database:
                     raise
                 finally:
                     raw.set_progress_handler(None, 0)
+                    connection.info.pop(_STATEMENT_CLOCK, None)
             else:
                 with connection.begin():
                     connection.execute(text("SET TRANSACTION READ ONLY"))
