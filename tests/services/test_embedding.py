@@ -132,7 +132,7 @@ def test_a_changed_text_re_embeds_and_other_changes_do_not(ctx: AppContext):
     assert embed_missing(ctx, embedder=embedder).looked_at == 0
 
 
-def test_a_paper_changed_or_deleted_while_embedding_is_left_for_the_next_run(ctx: AppContext):
+def test_a_paper_changed_while_embedding_is_embedded_again_by_the_second_pass(ctx: AppContext):
     batch = _add_papers(ctx.database, 3)
     database = ctx.database
 
@@ -146,11 +146,11 @@ def test_a_paper_changed_or_deleted_while_embedding_is_left_for_the_next_run(ctx
 
     embedder = MeddlingEmbedder()
     counts = embed_missing(ctx, embedder=embedder)
-    assert (counts.embedded, counts.changed_meanwhile) == (1, 2)
-    assert _stored(ctx.database, embedder.model_id)[0] == [batch[2].id]
-    counts = embed_missing(ctx, embedder=embedder)
-    assert counts.embedded == 1
-    assert embedder.calls[-1][0].startswith("Edited title")
+    # The first batch keeps only the untouched paper; the run's second pass embeds the edited text.
+    assert (counts.embedded, counts.changed_meanwhile, counts.left) == (2, 2, 0)
+    assert embedder.calls[-1] == ["Edited title. We study question 0 in depth."]
+    assert _stored(ctx.database, embedder.model_id)[0] == [batch[0].id, batch[2].id]
+    assert embed_missing(ctx, embedder=embedder).looked_at == 0
 
 
 def test_limit_bounds_one_run(ctx: AppContext):

@@ -43,5 +43,7 @@ def embed(
     )
     if counts.unchanged:
         stdout.print(f"{counts.unchanged:,} changed papers kept their vectors: title and abstract are the same.")
-    if counts.changed_meanwhile:
-        stdout.print(f"{counts.changed_meanwhile:,} papers changed while embedding; run again to embed them.")
+    if counts.by_others:
+        stdout.print(f"{counts.by_others:,} papers were embedded meanwhile by another process (never twice).")
+    if counts.left:
+        stdout.print(f"{counts.left:,} papers are not embedded yet: {counts.left_reason}.")

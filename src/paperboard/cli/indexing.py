@@ -11,7 +11,15 @@ from __future__ import annotations
 from contextlib import nullcontext
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.text import Text
 
 from paperboard.cli.common import console
@@ -39,14 +47,28 @@ class PapersPerSecond(ProgressColumn):
         return Text(f"{speed:5.1f} papers/s" if speed else "   … papers/s", style="progress.data.speed")
 
 
+class TimeLeft(ProgressColumn):
+    """Time left at the current speed ("eta 12:34"), once there is a speed to go by."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._remaining = TimeRemainingColumn(compact=True)
+
+    def render(self, task) -> Text:
+        if task.finished:
+            return Text("")
+        return Text("eta ", style="progress.remaining") + self._remaining.render(task)
+
+
 def papers_progress(*, disable: bool = False) -> Progress:
-    """Bars of papers done, papers/s and time; each task's description names its stage."""
+    """Bars of papers done, papers/s, time taken and time left; each task's description names its stage."""
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         PapersPerSecond(),
         TimeElapsedColumn(),
+        TimeLeft(),
         console=console,
         disable=disable,
     )
@@ -80,7 +102,11 @@ def _summary(counts: IndexCounts, embed: bool) -> None:
     if counts.embedded:
         rate = counts.embedded / counts.embed_seconds if counts.embed_seconds else 0.0
         line += f", {counts.embedded:,} embedded ({rate:.1f} papers/s)"
+    if counts.embedded_elsewhere:
+        line += f", {counts.embedded_elsewhere:,} embedded meanwhile by another process"
     console.print(Text(line), style="dim")
+    if counts.embed_left:
+        console.print(Text(f"note: {counts.embed_left:,} papers not embedded yet: {counts.embed_left_reason}."))
     if counts.embedding_note:
         console.print(Text(f"note: {counts.embedding_note}; search works by words until then."))
     elif not embed:

@@ -87,6 +87,9 @@ class IndexCounts:
     keyword_indexed: int = 0  # of those, the ones whose indexed text changed
     embedded: int = 0
     embed_seconds: float = 0.0
+    embedded_elsewhere: int = 0  # by another embedder (a running `up`, a worker) during this catch-up
+    embed_left: int = 0  # papers still without a vector at the end
+    embed_left_reason: str | None = None
     vectors_loaded: int = 0
     embedding_note: str | None = None  # why nothing was embedded, when the model is missing
 
@@ -369,6 +372,7 @@ def index_papers(
     report = (lambda done, total: progress("embed", done, total)) if progress else None
     embedded = embed_missing(ctx, embedder=embedder, limit=embed_limit, progress=report)
     counts.embedded, counts.embed_seconds = embedded.embedded, embedded.seconds
+    counts.embedded_elsewhere, counts.embed_left, counts.embed_left_reason = embedded.by_others, embedded.left, embedded.left_reason
     vectors = vector_index(ctx, embedder.model_id)
     with ctx.database.read() as connection:
         counts.vectors_loaded = vectors.sync(connection)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from paperboard.adapters.store.papers import utcnow
-from paperboard.adapters.store.schema import paper_embeddings, papers
+from paperboard.adapters.store.schema import embedding_claims, paper_embeddings, papers
 
 _ID_CHUNK = 500  # stays below SQLite's bound-parameter limit
 _VECTOR_DTYPE = np.dtype("<f4")
@@ -65,6 +67,63 @@ def missing_or_stale(
         .limit(limit)
     )
     return [EmbeddingCandidate(row.id, row.title, row.abstract or "", row.text_hash) for row in connection.execute(query)]
+
+
+def claim_candidates(
+    connection: Connection, model: str, owner: str, limit: int, *, after_id: str, now: datetime, expires_at: datetime
+) -> tuple[list[EmbeddingCandidate], str | None]:
+    """Claim up to ``limit`` candidates after ``after_id`` that nobody else holds a live claim on.
+
+    Returns the candidates this call claimed and the last paper id it looked at (None when there
+    was no candidate left after ``after_id``). On PostgreSQL two embedders may pick the same rows
+    at once: the claim is an upsert that takes over only a lapsed claim, so of two the first to
+    commit wins and the other gets fewer rows (maybe none) and moves on.
+    """
+    joined, stale = _candidates_condition(model)
+    held = exists().where(
+        embedding_claims.c.model == model, embedding_claims.c.paper_id == papers.c.id, embedding_claims.c.expires_at > now
+    )
+    query = (
+        select(papers.c.id, papers.c.title, papers.c.abstract, paper_embeddings.c.text_hash)
+        .select_from(joined)
+        .where(stale, papers.c.id > after_id, ~held)
+        .order_by(papers.c.id)
+        .limit(limit)
+    )
+    found = [EmbeddingCandidate(row.id, row.title, row.abstract or "", row.text_hash) for row in connection.execute(query)]
+    if not found:
+        return [], None
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    won: set[str] = set()
+    for start in range(0, len(found), _ID_CHUNK):
+        rows = [dict(model=model, paper_id=c.paper_id, owner=owner, expires_at=expires_at) for c in found[start : start + _ID_CHUNK]]
+        statement = dialect.insert(embedding_claims).values(rows)
+        statement = statement.on_conflict_do_update(
+            index_elements=[embedding_claims.c.model, embedding_claims.c.paper_id],
+            set_={"owner": statement.excluded.owner, "expires_at": statement.excluded.expires_at},
+            where=embedding_claims.c.expires_at <= now,
+        ).returning(embedding_claims.c.paper_id)
+        won.update(connection.execute(statement).scalars())
+    return [c for c in found if c.paper_id in won], found[-1].paper_id
+
+
+def release_claims(connection: Connection, model: str, owner: str, ids: list[str] | None = None) -> None:
+    """Drop ``owner``'s claims on these papers (all of its claims when ``ids`` is None)."""
+    mine = and_(embedding_claims.c.model == model, embedding_claims.c.owner == owner)
+    if ids is None:
+        connection.execute(delete(embedding_claims).where(mine))
+        return
+    for start in range(0, len(ids), _ID_CHUNK):
+        connection.execute(delete(embedding_claims).where(mine, embedding_claims.c.paper_id.in_(ids[start : start + _ID_CHUNK])))
+
+
+def claims_elsewhere(connection: Connection, model: str, owner: str, now: datetime) -> tuple[int, datetime | None]:
+    """How many papers other embedders hold a live claim on, and when the last of those claims lapses."""
+    return connection.execute(
+        select(func.count(), func.max(embedding_claims.c.expires_at)).where(
+            embedding_claims.c.model == model, embedding_claims.c.owner != owner, embedding_claims.c.expires_at > now
+        )
+    ).one()
 
 
 def count_missing_or_stale(connection: Connection, model: str) -> int:

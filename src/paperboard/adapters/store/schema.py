@@ -108,6 +108,17 @@ paper_embeddings = Table(
     Index(None, "model", "created_at"),
 )
 
+# Papers an embedder is embedding now (``owner``), until ``expires_at``: another embedder skips them,
+# so an import and a running ``up`` never embed one paper twice (migration 0012).
+embedding_claims = Table(
+    "embedding_claims",
+    metadata,
+    Column("model", String(128), primary_key=True),
+    Column("paper_id", String(64), ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("owner", String(128), nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+)
+
 # One row per email address (stored lower-cased). ``status`` is "pending" until the double opt-in
 # confirms it (``confirmed_at``), "unsubscribed" after; ``bouncing`` stops every send. ``topics``
 # is {"categories": [...], "searches": [...]}; ``user_id`` links an account holder's address later.
@@ -381,6 +392,7 @@ __all__ = [
     "daily_features",
     "harvest_checkpoints",
     "paper_embeddings",
+    "embedding_claims",
     "subscriptions",
     "digest_ledger",
     "repositories",
