@@ -12,6 +12,7 @@ from paperboard.cli.app import app
 from paperboard.cli.common import console, context, serving_context
 from paperboard.services.jobs import scheduled_jobs
 from paperboard.services.scheduler import Scheduler
+from paperboard.services.warmup import start_warm_up
 
 
 def _say(line: str) -> None:
@@ -51,6 +52,7 @@ def up(
     else:
         _say("scheduled harvest is off")
     _say(f"keeping the search index current every {settings.index_interval_minutes} min (keyword index, embeddings)")
+    start_warm_up(ctx.for_jobs(), _say)
     if scheduler.jobs:
         scheduler.start()
     listen_host, listen_port = settings.host, settings.port

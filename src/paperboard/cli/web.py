@@ -26,8 +26,10 @@ def web(
     listen_host, listen_port = ctx.settings.host, ctx.settings.port
     console.print(f"[dim]paperboard[/] serving http://{listen_host}:{listen_port}  (Ctrl+C to stop)", highlight=False)
     if workers == 1:
+        from paperboard.services.warmup import start_warm_up
         from paperboard.web.app import create_app
 
+        start_warm_up(ctx.for_jobs(), lambda line: console.print(f"[dim]paperboard[/] {line}", highlight=False))
         uvicorn.run(create_app(ctx), host=listen_host, port=listen_port, log_level="warning", access_log=False)
     else:
         # Each worker process builds its own app from the environment's settings: the address served

@@ -56,6 +56,14 @@ class AppContext:
                 self._shared.embedder = create_embedder(self.settings)
             return self._shared.embedder
 
+    def embedder_if_ready(self):
+        """The embedder if it is built, else None while another thread builds it (the warm-up of
+        ``up`` and ``web``): a page never waits the seconds a first build takes. With nobody
+        building it, it is built now, as ``embedder`` does."""
+        if self._shared.embedder is None and self._shared.embedder_lock.locked():
+            return None
+        return self.embedder
+
     @embedder.setter
     def embedder(self, embedder) -> None:
         self._shared.embedder = embedder

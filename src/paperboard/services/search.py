@@ -224,9 +224,12 @@ def _pinned(connection, keywords: KeywordIndex, query: Query, kq: KeywordQuery, 
 def _semantic(ctx, connection, keywords: KeywordIndex, query: Query, kq: KeywordQuery, paper_filter, notes):
     """Nearest papers to the query's meaning that pass every filter and constraint."""
     try:
-        embedder = ctx.embedder
+        embedder = ctx.embedder_if_ready()
     except UserError as error:  # the model is not installed: words still work
         notes.append(f"Search by meaning is off: {error}")
+        return []
+    if embedder is None:
+        notes.append("Search by meaning is starting up (the embedding model is being prepared); these match your words.")
         return []
     vectors = vector_index(ctx, embedder.model_id)
     vectors.sync(connection)
@@ -303,9 +306,12 @@ def similar_papers(ctx: AppContext, paper_id: str, k: int = 10) -> list[SearchHi
     if not 1 <= k <= MAX_PER_PAGE:
         raise UserError(f"k must be between 1 and {MAX_PER_PAGE}")
     try:
-        model = ctx.embedder.model_id
+        embedder = ctx.embedder_if_ready()
     except UserError:  # no model installed, so no vectors to compare
         return []
+    if embedder is None:  # being prepared at start-up: no wait on a paper page
+        return []
+    model = embedder.model_id
     vectors = vector_index(ctx, model)
     with ctx.database.read() as connection:
         vectors.sync(connection)

@@ -89,5 +89,12 @@ def create_app(ctx: AppContext) -> FastAPI:
 
 
 def app_from_settings() -> FastAPI:
-    """The app for the settings in the environment: the factory ``uvicorn --factory`` and workers use."""
-    return create_app(default_context())
+    """The app for the settings in the environment: the factory ``uvicorn --factory`` and workers use.
+    Each worker prepares its search (model, indexes) on a thread as it starts."""
+    import logging
+
+    from paperboard.services.warmup import start_warm_up
+
+    ctx = default_context()
+    start_warm_up(ctx.for_jobs(), logging.getLogger("paperboard.warmup").info)
+    return create_app(ctx)
