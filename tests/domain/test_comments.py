@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from lxml import html as lxml_html
 
+from paperboard.domain import comments
 from paperboard.domain.comments import Comment, CommentRefused, build_threads, clean_body, render_markdown, thread_parent
 
 T0 = datetime(2026, 4, 8, 10, 0)
@@ -62,6 +63,29 @@ def test_links_with_unsafe_schemes_and_images_are_inert(link):
         href = el.get("href")
         if href is not None:
             assert href.split(":", 1)[0].lower() in ("http", "https", "mailto"), rendered
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "[x](//evil.example)",
+        "[x](//evil.example/papers)",
+        "[x]( //evil.example)",
+        "[x](</\t/evil.example>)",
+        "[x](https://arxiv.org@evil.example/)",
+        "[x](http:evil.example)",
+    ],
+)
+def test_links_off_site_that_pass_for_relative_or_trusted_are_inert(link):
+    hrefs = [el.get("href") for el in _elements(render_markdown(link)) if el.get("href") is not None]
+    # Either no link at all, or one that a browser resolves to a path of this site.
+    assert all(href.startswith("/") and not href.startswith("//") for href in hrefs), hrefs
+
+
+@pytest.mark.parametrize("href", ["//evil.example", "\\\\evil.example", "/\\evil.example", " //evil.example", "https://a@evil.example"])
+def test_the_sanitiser_drops_off_site_links_too(href):
+    # Step 2 on its own (raw HTML that step 1 would never produce): its allowlist decides as well.
+    assert "href" not in comments.sanitise(f'<a href="{href}">x</a>')
 
 
 def test_safe_links_keep_their_target_and_get_rel():

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from paperboard.domain.merge import merge
 from paperboard.domain.paper import ImportCounts, Paper, with_derived_fields
+from tests.hostile_links import HOSTILE_LINKS
 
 
 def test_newer_version_wins_but_keeps_what_it_lacks():
@@ -62,6 +64,24 @@ def test_derived_fields():
     assert paper.code_urls == ("https://github.com/a/b",)
     beir = with_derived_fields(Paper(id="beir:42", title="T"))
     assert beir.abs_url is None and not beir.is_arxiv
+
+
+@pytest.mark.parametrize("bad", HOSTILE_LINKS)
+def test_unsafe_links_are_dropped_and_the_record_kept(bad):
+    paper = with_derived_fields(
+        Paper(
+            id="2605.90007", title="Kept", abstract="Code at https://github.com/a/b.", abs_url=bad, pdf_url=bad,
+            project_url=bad, code_urls=(bad,), huggingface_urls=(bad, "https://huggingface.co/org/model"),
+        )
+    )
+    assert paper.title == "Kept"
+    # arXiv's own pages replace the dropped ones; links found in the text replace dropped code links.
+    assert (paper.abs_url, paper.pdf_url) == ("https://arxiv.org/abs/2605.90007", "https://arxiv.org/pdf/2605.90007")
+    assert paper.project_url is None
+    assert paper.code_urls == ("https://github.com/a/b",)
+    assert paper.huggingface_urls == ("https://huggingface.co/org/model",)
+    other = with_derived_fields(Paper(id="beir:1", title="T", abs_url=bad, pdf_url=bad))
+    assert other.abs_url is None and other.pdf_url is None
 
 
 def test_import_counts_add_up():

@@ -3,10 +3,13 @@
 Rendering is two steps, each a real library doing what it is good at:
 
 1. ``markdown-it-py`` in its CommonMark preset with raw HTML **disabled** (a ``<script>`` typed in a
-   comment becomes the text ``&lt;script&gt;``), images and tables off, and a link validator that
-   only lets ``http``, ``https`` and ``mailto`` through (``javascript:`` / ``data:`` links stay text);
+   comment becomes the text ``&lt;script&gt;``), images and tables off, and a link validator
+   (``link_allowed``) that only lets ``http``/``https`` links that are ``links.safe_link``,
+   ``mailto`` and links within this site through (``javascript:`` / ``data:`` links and
+   protocol-relative ones, ``//evil.example``, stay text);
 2. ``nh3`` (the Ammonia sanitiser) over the result with an allowlist of the tags step 1 can produce,
-   the same URL schemes and ``rel="nofollow ugc noopener"`` on every link. Step 1 alone is already
+   the same URL schemes, the same validator over every ``href`` and ``rel="nofollow ugc noopener"``
+   on every link. Step 1 alone is already
    safe; step 2 makes safety a property of an allowlist rather than of a parser's configuration, so
    a later markdown option or plugin cannot let markup through unnoticed.
 
@@ -22,6 +25,8 @@ from datetime import datetime
 import nh3
 from markdown_it import MarkdownIt
 
+from paperboard.domain.links import safe_link
+
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow ugc noopener"
 _ALLOWED_TAGS = {
@@ -35,17 +40,25 @@ class CommentRefused(ValueError):
     """A comment that cannot be taken as written (empty, too long, in the wrong place)."""
 
 
-def _link_allowed(url: str) -> bool:
-    scheme, colon, _ = url.strip().partition(":")
+def link_allowed(url: str) -> bool:
+    """Whether a comment may link to ``url``: a ``safe_link``, a ``mailto:`` or a link within this site."""
+    # Read it as a browser does: blanks and controls around it dropped, tabs and newlines inside
+    # removed, a backslash taken for a slash.
+    seen = "".join(c for c in url if c not in "\t\n\r").strip("".join(map(chr, range(33)))).replace("\\", "/")
+    if seen.startswith("//"):
+        return False  # protocol-relative: another site that only looks like a path of ours
+    scheme, colon, _ = seen.partition(":")
     if not colon or "/" in scheme or "?" in scheme or "#" in scheme:
         return True  # relative: stays on this site
-    return scheme.lower() in LINK_SCHEMES
+    if scheme.lower() == "mailto":
+        return url.isprintable()
+    return safe_link(url) is not None
 
 
 def _make_parser() -> MarkdownIt:
     parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     parser.disable(["image", "html_block", "html_inline"])
-    parser.validateLink = _link_allowed
+    parser.validateLink = link_allowed
     return parser
 
 
@@ -54,15 +67,27 @@ _PARSER = _make_parser()
 
 def render_markdown(body: str) -> str:
     """The comment as sanitised HTML: only the allowed tags, links with safe schemes and ``rel``."""
-    html = _PARSER.render(body)
+    return sanitise(_PARSER.render(body))
+
+
+def sanitise(html: str) -> str:
+    """Step 2 on its own: only the allowed tags, attributes and links are left of ``html``."""
     return nh3.clean(
         html,
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes=set(LINK_SCHEMES),
+        attribute_filter=_allowed_attribute,
         link_rel=LINK_REL,
         strip_comments=True,
     )
+
+
+def _allowed_attribute(tag: str, attribute: str, value: str) -> str | None:
+    # Ammonia takes "//evil.example" for a relative URL and lets it through: decide links here too.
+    if attribute == "href" and not link_allowed(value):
+        return None
+    return value
 
 
 def clean_body(body: str | None, max_chars: int) -> str:

@@ -1,4 +1,10 @@
-"""Find code repositories, Hugging Face pages and project pages in abstracts and comments.
+"""What a safe outside link is, and finding code repositories, Hugging Face pages and project pages
+in abstracts and comments.
+
+``safe_link`` is the one rule for every paper link, applied where links come in (every import
+format, harvests, link extraction) and again where they leave (templates, feeds, the API, mail):
+a record from an import or a faked arXiv answer can carry ``javascript:alert(1)`` in a URL field,
+and a template that puts it in ``href`` runs it on our origin.
 
 Authors paste links in many shapes: with a trailing full stop, wrapped in LaTeX ``\\url{...}`` or
 ``\\href{...}{...}``, pointing at a sub-folder (``/tree/main/x``) or ending in ``.git``. We keep one
@@ -8,8 +14,10 @@ twice, or in two papers, is one thing whose stars can be counted.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'{}\\|^`\[\]]+", re.IGNORECASE)
 _TRAILING = ".,;:!?)]}>'\"*"
@@ -19,6 +27,58 @@ _GITHUB_RESERVED = {
     "explore", "collections", "trending", "apps", "search", "pricing", "site",
 }
 _HF_KINDS = {"datasets", "spaces", "collections", "papers"}
+
+MAX_LINK_CHARS = 2048  # what every browser and proxy takes; arXiv's and repositories' are far shorter
+_HTTP = re.compile(r"https?://", re.IGNORECASE)
+# Characters a well-formed URL never holds unencoded; a backslash is read as "/" by browsers, which
+# lets "https://evil.example\\@arxiv.org" show one host and open another.
+_NEVER_IN_URL = frozenset('<>"`\\')
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_HOST = re.compile(rf"(?:{_LABEL}\.)*{_LABEL}\.?")
+
+
+def safe_link(url: object) -> str | None:
+    """``url`` when it may stand in an ``href`` that leads off this site, else None.
+
+    Safe means: an absolute ``http``/``https`` URL with a well-formed host, no user name or password
+    (``https://arxiv.org@evil.example/`` reads as arXiv and opens evil.example), no control,
+    invisible or blank characters anywhere (browsers drop tabs and newlines inside a URL, so one can
+    change what the URL means; other readers stop at them) and at most ``MAX_LINK_CHARS``.
+    Surrounding ASCII blanks, as a file's field often has, are dropped; nothing else is rewritten.
+    Relative and protocol-relative links (``//evil.example``) are refused: a paper's links point
+    elsewhere by nature, and a protocol-relative one only pretends to be local.
+    """
+    if not isinstance(url, str):
+        return None
+    url = url.strip(" \t\r\n\f")
+    if not url or len(url) > MAX_LINK_CHARS or not _HTTP.match(url):
+        return None
+    # isprintable() is False for controls, format characters (zero-width, bidi overrides), blanks
+    # other than the space, unassigned and private-use code points.
+    if not url.isprintable() or " " in url or not _NEVER_IN_URL.isdisjoint(url):
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # raises ValueError on a port that is not a number in range
+    except ValueError:
+        return None
+    if "@" in parts.netloc or not parts.hostname:
+        return None
+    return url if _is_host(parts.hostname, bracketed=parts.netloc.startswith("[")) else None
+
+
+def _is_host(host: str, *, bracketed: bool) -> bool:
+    if bracketed:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return False
+        return True
+    try:
+        ascii_host = host.encode("idna").decode("ascii")  # an internationalised name, as DNS sees it
+    except UnicodeError:
+        return False
+    return _HOST.fullmatch(ascii_host) is not None
 
 
 @dataclass(frozen=True)
@@ -35,7 +95,9 @@ def extract_links(*texts: str | None) -> ExtractedLinks:
     project_page: str | None = None
     for text in texts:
         for raw in _URL.findall(text or ""):
-            url = _clean(raw)
+            url = safe_link(_clean(raw))
+            if url is None:
+                continue
             host, parts = _split(url)
             if host is None:
                 continue

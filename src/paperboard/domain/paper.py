@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from paperboard.domain.links import extract_links
+from paperboard.domain.links import extract_links, safe_link
 
 
 @dataclass(frozen=True)
@@ -42,13 +42,18 @@ class Paper:
 
 
 def with_derived_fields(paper: Paper) -> Paper:
-    """Fill what can be derived: links from abstract and comment, arXiv URLs, primary category."""
+    """Fill what can be derived: links from abstract and comment, arXiv URLs, primary category.
+
+    Every source's record passes here before it is stored, so this is where links come in: one that
+    is not a ``safe_link`` is dropped (an arXiv paper's abs and PDF links then fall back to arXiv's
+    own), and the rest of the record is kept.
+    """
     links = extract_links(paper.abstract, paper.comment)
     primary = paper.primary_category or (paper.categories[0] if paper.categories else None)
     categories = paper.categories
     if primary and primary not in categories:
         categories = (primary, *categories)
-    abs_url, pdf_url = paper.abs_url, paper.pdf_url
+    abs_url, pdf_url = safe_link(paper.abs_url), safe_link(paper.pdf_url)
     if paper.is_arxiv:
         abs_url = abs_url or f"https://arxiv.org/abs/{paper.id}"
         pdf_url = pdf_url or f"https://arxiv.org/pdf/{paper.id}"
@@ -60,10 +65,15 @@ def with_derived_fields(paper: Paper) -> Paper:
         primary_category=primary,
         abs_url=abs_url,
         pdf_url=pdf_url,
-        code_urls=paper.code_urls or tuple(links.code),
-        huggingface_urls=paper.huggingface_urls or tuple(links.huggingface),
-        project_url=paper.project_url or links.project_page,
+        code_urls=safe_links(paper.code_urls) or tuple(links.code),
+        huggingface_urls=safe_links(paper.huggingface_urls) or tuple(links.huggingface),
+        project_url=safe_link(paper.project_url) or links.project_page,
     )
+
+
+def safe_links(urls) -> tuple[str, ...]:
+    """The safe ones of ``urls``, in order."""
+    return tuple(u for u in map(safe_link, urls or ()) if u is not None)
 
 
 def _squash(text: str) -> str:
