@@ -215,6 +215,13 @@ class Settings(BaseSettings):
         "(same model, full precision) or hashing (word hashing, no semantics: tests and offline use only). "
         "Changing it re-embeds every paper.",
     )
+    digest_claim_lease_seconds: float = Field(
+        600.0,
+        ge=1,
+        description="How long a digest claimed by a worker stays its own without renewal (a live worker renews it "
+        "every third of this); after that, a run takes the digest over and sends it again under the same "
+        "Message-ID. Longer than any single send can block (SMTP timeouts), shorter than you would wait for mail.",
+    )
     model_cache_dir: Path | None = Field(
         None, description="Where the ONNX files built from the model package are cached. Empty means HOME/models."
     )

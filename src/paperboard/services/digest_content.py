@@ -35,6 +35,7 @@ from paperboard.domain.digest import (
     select_digest,
     topics_from_json,
 )
+from paperboard.domain.links import safe_link
 from paperboard.domain.paper import DailyFeature, Paper
 from paperboard.domain.trending import IMPORTED_UPVOTES, UPVOTES, TrendingScore
 from paperboard.adapters.store.database import ReadTimeout
@@ -294,7 +295,7 @@ class DigestRenderer:
         authors = ", ".join(paper.authors[:_AUTHORS_SHOWN])
         if len(paper.authors) > _AUTHORS_SHOWN:
             authors += f" and {len(paper.authors) - _AUTHORS_SHOWN} more"
-        code = entry.code_url if entry.code_url and entry.code_url.startswith(("https://", "http://")) else None
+        code = safe_link(entry.code_url)
         return EntryView(
             title=paper.title,
             url=f"{self.base_url}/papers/{quote(paper.id, safe='/:')}",
