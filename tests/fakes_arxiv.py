@@ -149,9 +149,13 @@ def atom_entry(
     journal_ref: str | None = None,
     doi: str | None = None,
     raw_id: str | None = None,
+    abs_link: str | None = None,
+    pdf_link: str | None = None,
 ) -> str:
-    """One ``<entry>`` as arXiv writes it; ``raw_id`` replaces the id URL (to make it malformed)."""
+    """One ``<entry>`` as arXiv writes it; ``raw_id`` replaces the id URL (to make it malformed),
+    ``abs_link`` and ``pdf_link`` the hrefs of its two links (a hostile answer's)."""
     abs_url = f"http://arxiv.org/abs/{arxiv_id}v{version}"
+    pdf_url = f"http://arxiv.org/pdf/{arxiv_id}v{version}"
     parts = [
         "<entry>",
         f"<id>{escape(raw_id if raw_id is not None else abs_url)}</id>",
@@ -163,8 +167,8 @@ def atom_entry(
     ]
     if doi:
         parts.append(f"<arxiv:doi>{escape(doi)}</arxiv:doi>")
-    parts.append(f'<link href="{abs_url}" rel="alternate" type="text/html"/>')
-    parts.append(f'<link title="pdf" href="http://arxiv.org/pdf/{arxiv_id}v{version}" rel="related" type="application/pdf"/>')
+    parts.append(f'<link href={quoteattr(abs_link if abs_link is not None else abs_url)} rel="alternate" type="text/html"/>')
+    parts.append(f'<link title="pdf" href={quoteattr(pdf_link if pdf_link is not None else pdf_url)} rel="related" type="application/pdf"/>')
     if comment:
         parts.append(f"<arxiv:comment>{escape(comment)}</arxiv:comment>")
     if journal_ref:

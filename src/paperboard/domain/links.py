@@ -67,6 +67,11 @@ def safe_link(url: object) -> str | None:
     return url if _is_host(parts.hostname, bracketed=parts.netloc.startswith("[")) else None
 
 
+def safe_links(urls) -> tuple[str, ...]:
+    """The safe ones of ``urls``, in order."""
+    return tuple(u for u in map(safe_link, urls or ()) if u is not None)
+
+
 def _is_host(host: str, *, bracketed: bool) -> bool:
     if bracketed:
         try:

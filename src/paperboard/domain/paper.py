@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from paperboard.domain.links import extract_links, safe_link
+from paperboard.domain.links import extract_links, safe_link, safe_links
 
 
 @dataclass(frozen=True)
@@ -69,11 +69,6 @@ def with_derived_fields(paper: Paper) -> Paper:
         huggingface_urls=safe_links(paper.huggingface_urls) or tuple(links.huggingface),
         project_url=safe_link(paper.project_url) or links.project_page,
     )
-
-
-def safe_links(urls) -> tuple[str, ...]:
-    """The safe ones of ``urls``, in order."""
-    return tuple(u for u in map(safe_link, urls or ()) if u is not None)
 
 
 def _squash(text: str) -> str:

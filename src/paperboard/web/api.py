@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from paperboard.adapters.store.feed import ORDER_NEWEST, ORDER_UPVOTES
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
+from paperboard.domain.links import safe_link, safe_links
 from paperboard.services.feed import FeedItem
 from paperboard.services import feed
 from paperboard.services import trending as trending_service
@@ -113,12 +114,12 @@ def paper_json(item: FeedItem) -> dict:
         "submittedOnDailyBy": _user(feature.member or feature.submitter) if feature else None,
         "upvotes": item.upvotes,
         "numComments": item.comment_count,
-        "projectPage": paper.project_url,
-        "githubRepo": paper.code_urls[0] if paper.code_urls else None,
+        "projectPage": safe_link(paper.project_url),
+        "githubRepo": next(iter(safe_links(paper.code_urls)), None),
         "githubStars": stars,
         "categories": list(paper.categories),
-        "arxivUrl": paper.abs_url,
-        "pdfUrl": paper.pdf_url,
+        "arxivUrl": safe_link(paper.abs_url),
+        "pdfUrl": safe_link(paper.pdf_url),
     }
 
 

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from paperboard.domain.comments import render_markdown
+from paperboard.domain.links import safe_link, safe_links
 from paperboard.domain.paper import Paper
 from paperboard.services import votes
 from paperboard.web.security import csrf_field
@@ -92,6 +93,7 @@ def make_templates() -> Jinja2Templates:
     env = templates.env
     env.globals.update(site_name=SITE_NAME, csrf_field=csrf_field, paper_path=paper_path, query_url=query_url)
     env.filters.update(marked=marked, short_authors=short_authors, human_date=human_date, truncate_text=truncate, comment_html=comment_html)
+    env.filters.update(safe_link=safe_link, safe_links=safe_links)
     env.trim_blocks = env.lstrip_blocks = True
     return templates
 
@@ -137,9 +139,10 @@ def paper_markdown(paper: Paper, feature, base_url: str, *, upvotes: int | None 
     lines = [f"# {_one_line(paper.title)}", ""]
     if paper.authors:
         lines += [f"**Authors:** {', '.join(_one_line(a) for a in paper.authors)}", ""]
-    facts = [f"- arXiv: [{paper.id}]({paper.abs_url})" if paper.abs_url else f"- id: {paper.id}"]
-    if paper.pdf_url:
-        facts.append(f"- PDF: {paper.pdf_url}")
+    abs_url, pdf_url, project_url = safe_link(paper.abs_url), safe_link(paper.pdf_url), safe_link(paper.project_url)
+    facts = [f"- arXiv: [{paper.id}]({abs_url})" if abs_url else f"- id: {paper.id}"]
+    if pdf_url:
+        facts.append(f"- PDF: {pdf_url}")
     if paper.announced:
         facts.append(f"- Announced: {paper.announced.isoformat()}")
     if paper.published:
@@ -148,10 +151,10 @@ def paper_markdown(paper: Paper, feature, base_url: str, *, upvotes: int | None 
         facts.append(f"- Featured on: {feature.featured_on.isoformat()} ({feature.upvotes if upvotes is None else upvotes} upvotes)")
     if paper.categories:
         facts.append(f"- Categories: {', '.join(paper.categories)}")
-    facts += [f"- Code: {url}" for url in paper.code_urls]
-    if paper.project_url:
-        facts.append(f"- Project page: {paper.project_url}")
-    facts += [f"- Hugging Face: {url}" for url in paper.huggingface_urls]
+    facts += [f"- Code: {url}" for url in safe_links(paper.code_urls)]
+    if project_url:
+        facts.append(f"- Project page: {project_url}")
+    facts += [f"- Hugging Face: {url}" for url in safe_links(paper.huggingface_urls)]
     facts.append(f"- Page: {base_url}{paper_path(paper.id)}")
     lines += facts + ["", "## Abstract", "", paper.abstract or "(no abstract)", ""]
     if paper.comment:

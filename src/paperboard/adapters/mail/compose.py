@@ -22,6 +22,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from paperboard.adapters.mail.sender import OutgoingMail
+from paperboard.domain.links import safe_link
 
 TEMPLATES = Path(__file__).parent / "templates"
 SUBJECT_CHARS = 180
@@ -39,7 +40,7 @@ class RenderedMail:
 class MailTemplates:
     def __init__(self, directory: Path = TEMPLATES) -> None:
         def environment(autoescape: bool) -> Environment:
-            return Environment(
+            env = Environment(
                 loader=FileSystemLoader(str(directory)),
                 autoescape=autoescape,
                 undefined=StrictUndefined,
@@ -47,6 +48,8 @@ class MailTemplates:
                 lstrip_blocks=True,
                 keep_trailing_newline=True,
             )
+            env.filters["safe_link"] = safe_link  # outside links leave only as the domain allows
+            return env
 
         self._text = environment(False)
         self._html = environment(True)
