@@ -3,6 +3,9 @@ on real SQLite and PostgreSQL: killed runs, reruns, a missing embedding model.""
 
 from __future__ import annotations
 
+import re
+import time
+
 import numpy as np
 import pytest
 
@@ -113,9 +116,29 @@ def test_the_scheduled_catch_up_indexes_what_others_stored(tmp_path, database):
     assert job.interval_seconds == 7 * 60
     assert job.run() is None  # nothing to do, nothing said
     _add_papers(database, 5)
-    assert job.run() == "5 papers keyword-indexed; 5 embedded"
+    assert re.fullmatch(r"5 papers keyword-indexed; 5 embedded \(\d+\.\d/s\)", job.run())
     assert job.run() is None
     assert len(_embedded(database)) == 5
+
+
+def test_a_backlog_bigger_than_one_turn_drains_in_turns_that_follow_at_once(tmp_path, database, monkeypatch):
+    from paperboard.services import jobs
+    from paperboard.services.scheduler import AGAIN_SOON_SECONDS, Job, Scheduler
+
+    monkeypatch.setattr(jobs, "CATCH_UP_EMBED_LIMIT", 4)
+    ctx = _context(tmp_path, database)
+    _add_papers(database, 10)
+    catch_up = SearchIndexCatchUp(ctx)
+    scheduler = Scheduler([Job("search-index", 300, catch_up)], report=lambda line: None)
+    scheduler.run_due(now=0.0)
+    assert catch_up.again_soon and len(_embedded(database)) == 4
+    [job] = scheduler.jobs
+    assert job.next_run - time.monotonic() <= AGAIN_SOON_SECONDS
+    assert re.search(r"4 embedded \(.+/s\); 6 left, about ", job.last_message)
+    scheduler.run_due(now=job.next_run)
+    scheduler.run_due(now=job.next_run)
+    assert len(_embedded(database)) == 10 and not catch_up.again_soon
+    assert job.next_run - time.monotonic() > 200  # back to its interval
 
 
 def test_the_scheduled_catch_up_names_a_missing_model_once(tmp_path, database, missing_model):

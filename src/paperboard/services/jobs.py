@@ -23,8 +23,9 @@ DIGEST_CHECK_SECONDS = 300
 CONFIRMATION_SWEEP_SECONDS = 60
 # Ended rate-limit windows and long-expired mail tokens are dropped hourly; nothing waits on it.
 ACCOUNT_SWEEP_SECONDS = 3600
-# One catch-up embeds at most this many papers (about a minute and a half on 2 cores), so the jobs
-# after it in the same loop wait no longer than that; a big backlog drains over several turns.
+# One catch-up embeds at most this many papers (about a minute on 2 cores), so the jobs after it in
+# the same loop wait no longer than that; a bigger backlog drains in turns that follow at once
+# (``Job.again_soon``), with the other jobs' turns in between.
 CATCH_UP_EMBED_LIMIT = 2000
 
 
@@ -61,26 +62,37 @@ def run_scheduled_harvest(ctx: AppContext, today: date | None = None) -> str:
 
 class SearchIndexCatchUp:
     """Keyword-index and embed whatever ingest left behind: papers fetched on demand by the site,
-    imports run with embedding deferred, runs that were killed. Says that the model is missing
-    once, not on every turn."""
+    imports run with embedding deferred or interrupted, runs that were killed. A backlog drains turn
+    after turn, each line saying what is left and about how long it takes. Says that the model is
+    missing once, not on every turn."""
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self._told_note: str | None = None
+        self.again_soon = False  # the last turn stopped at its limit: the scheduler runs it again at once
 
     def __call__(self) -> str | None:
         from paperboard.services.search import index_papers
 
         counts = index_papers(self.ctx, embed_limit=CATCH_UP_EMBED_LIMIT)
+        self.again_soon = counts.embedded >= CATCH_UP_EMBED_LIMIT and counts.embed_left > 0
         parts = []
         if counts.keyword_indexed:
             parts.append(f"{counts.keyword_indexed:,} paper{'s' * (counts.keyword_indexed != 1)} keyword-indexed")
         if counts.embedded:
-            parts.append(f"{counts.embedded:,} embedded")
+            rate = counts.embedded / counts.embed_seconds if counts.embed_seconds else 0.0
+            parts.append(f"{counts.embedded:,} embedded ({rate:.1f}/s)")
+            if self.again_soon and rate:
+                parts.append(f"{counts.embed_left:,} left, about {_duration(counts.embed_left / rate)}")
         if counts.embedding_note and counts.embedding_note != self._told_note:
             self._told_note = counts.embedding_note
             parts.append(f"{counts.embedding_note}; words-only search until it is installed")
         return "; ".join(parts) or None
+
+
+def _duration(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes >= 1 else "a minute"
 
 
 def run_scheduled_stars(ctx: AppContext, *, now: datetime | None = None, client=None) -> str | None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 log = logging.getLogger("paperboard.scheduler")
 
+AGAIN_SOON_SECONDS = 1.0
+
 
 @dataclass
 class Job:
@@ -57,7 +59,10 @@ class Scheduler:
                 job.failures += 1
                 job.last_message = f"failed: {error}"
                 self.report(f"{job.name}: {job.last_message}")
-            job.next_run = time.monotonic() + job.interval_seconds
+            # A job that stopped at its bound with work left (a big embedding backlog) goes again
+            # right after the others' turns, not a whole interval later.
+            again_soon = getattr(job.run, "again_soon", False)
+            job.next_run = time.monotonic() + (AGAIN_SOON_SECONDS if again_soon else job.interval_seconds)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
