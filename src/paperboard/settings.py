@@ -202,6 +202,12 @@ class Settings(BaseSettings):
     rate_limit_collection: str = Field("120/hour", description="Collection changes by one member. Fails open.")
     rate_limit_claim: str = Field("30/day", description="Authorship claims by one member. Fails open.")
     rate_limit_api_token: str = Field("20/day", description="Personal API tokens one member can create. Fails closed.")
+    rate_limit_subscribe_ip: str = Field(
+        "20/hour", description="Digest subscribe requests from one IP address. Fails closed."
+    )
+    rate_limit_subscribe_address: str = Field(
+        "4/day", description="Digest subscribe requests for one address, so at most that many confirmation mails. Fails closed."
+    )
     digest_enabled: bool = Field(True, description="Whether `paperboard up` and `paperboard worker` send digests on schedule.")
     digest_hour_utc: int = Field(
         7, ge=0, le=23, description="Hour (UTC) from which the day's digest is due: daily on weekdays, weekly from Monday."
@@ -209,18 +215,18 @@ class Settings(BaseSettings):
     digest_papers_per_section: int = Field(
         5, ge=1, le=50, description="Papers in each section of a digest (trending, each category, each saved search)."
     )
-    embedding_model: Literal["minilm-int8", "minilm-fp32", "hashing"] = Field(
-        "minilm-int8",
-        description="Text embedder for semantic search: minilm-int8 (all-MiniLM-L6-v2, int8 ONNX), minilm-fp32 "
-        "(same model, full precision) or hashing (word hashing, no semantics: tests and offline use only). "
-        "Changing it re-embeds every paper.",
-    )
     digest_claim_lease_seconds: float = Field(
         600.0,
         ge=1,
         description="How long a digest claimed by a worker stays its own without renewal (a live worker renews it "
         "every third of this); after that, a run takes the digest over and sends it again under the same "
         "Message-ID. Longer than any single send can block (SMTP timeouts), shorter than you would wait for mail.",
+    )
+    embedding_model: Literal["minilm-int8", "minilm-fp32", "hashing"] = Field(
+        "minilm-int8",
+        description="Text embedder for semantic search: minilm-int8 (all-MiniLM-L6-v2, int8 ONNX), minilm-fp32 "
+        "(same model, full precision) or hashing (word hashing, no semantics: tests and offline use only). "
+        "Changing it re-embeds every paper.",
     )
     model_cache_dir: Path | None = Field(
         None, description="Where the ONNX files built from the model package are cached. Empty means HOME/models."

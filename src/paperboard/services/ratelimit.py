@@ -6,7 +6,8 @@ is passed; the web turns that into 429 with ``Retry-After``. Each limiter's limi
 (the database is locked or unreachable):
 
 - **fail closed** (refuse the request) for the limiters that guard credentials and mailboxes:
-  login, sign-up, password reset, verification mail, API tokens. Guessing passwords or flooding
+  login, sign-up, password reset, verification mail, API tokens, digest subscribe (each request can
+  mail a confirmation to any address; subscribing needs a database write anyway). Guessing passwords or flooding
   someone's inbox must not become possible because the counter table was busy.
 - **fail open** (let the request through, log it) for community actions: vote, comment, report,
   submit, collection, claim. These need the database to succeed anyway, have their own rules
@@ -54,6 +55,8 @@ LIMITERS: dict[str, Limiter] = {
         Limiter("password_reset_account", False, "password reset mails for this address"),
         Limiter("verify_mail", False, "verification mails"),
         Limiter("api_token", False, "new API tokens"),
+        Limiter("subscribe_ip", False, "subscribe requests from your network"),
+        Limiter("subscribe_address", False, "subscribe requests for this address"),
         Limiter("vote", True, "upvotes"),
         Limiter("comment", True, "comments"),
         Limiter("report", True, "reports"),

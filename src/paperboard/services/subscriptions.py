@@ -5,7 +5,8 @@ sends nothing. The mail leaves from :func:`send_confirmation` after that transac
 the web route schedules it to run once the response has gone, and the scheduled job
 (:func:`send_owed_confirmations`) picks up anything a crashed process left. The answer is the same
 for a new and a known address, so the form cannot tell anyone who is subscribed, and a second
-request within ``RESEND_AFTER`` sends no second mail (the form cannot be used to flood a mailbox).
+request within ``RESEND_AFTER`` sends no second mail. Requests are rate limited per IP and per
+address, so the form cannot be used to flood a mailbox or to mail a thousand strangers.
 
 Links in mail carry a token signed with the site's secret (itsdangerous), made for one purpose:
 ``confirm`` (expires after ``mail_confirm_hours``), ``manage`` and ``unsubscribe`` (no expiry: an
@@ -36,6 +37,7 @@ from paperboard.domain.digest import FREQUENCIES, InvalidTopics, Topics, email_f
 from paperboard.domain.email_address import InvalidEmail, normalise_email
 from paperboard.domain.query import QueryError, parse_query
 from paperboard.errors import UserError
+from paperboard.services import ratelimit
 from paperboard.services.context import AppContext
 from paperboard.services.site_secret import site_secret
 from paperboard.settings import Settings
@@ -103,16 +105,24 @@ def list_unsubscribe(settings: Settings, unsubscribe_url: str) -> list[str]:
 
 
 # -- subscribe and confirm ----------------------------------------------------------------------
-def subscribe(ctx: AppContext, raw_email: str, *, source: str = "banner", now: datetime | None = None) -> Subscribed:
+def subscribe(
+    ctx: AppContext, raw_email: str, *, ip: str | None = None, source: str = "banner", now: datetime | None = None
+) -> Subscribed:
     """Store the address as pending (idempotent) and owe it a confirmation mail.
 
     UserError with the reason when the text is not one deliverable address (line breaks, several
     addresses, display names and the like are refused here, before they can reach a header).
+    RateLimited past ``rate_limit_subscribe_ip`` requests from ``ip`` (when the request came over
+    the web) or ``rate_limit_subscribe_address`` requests for the address: every request counts,
+    so an address can be sent at most that many confirmations a window, whoever asks.
     """
+    if ip is not None:
+        ratelimit.check(ctx, "subscribe_ip", ip, now=now)
     try:
         email = normalise_email(raw_email)
     except InvalidEmail as error:
         raise UserError(f"Not a usable email address: {error}") from None
+    ratelimit.check(ctx, "subscribe_address", email, now=now)
     now = now or _now()
     with ctx.database.write() as connection:
         created = add_subscription(connection, email, source=source)

@@ -12,7 +12,9 @@ from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperboard.errors import UserError
 from paperboard.services import feed, subscriptions
 from paperboard.services import trending as trending_service
+from paperboard.services.ratelimit import RateLimited
 from paperboard.web import paper_panel, searching
+from paperboard.web.accounts import client_ip
 from paperboard.web.errors import error_response
 from paperboard.web.rendering import CACHE_HEADER, page, paper_markdown, paper_path, query_url
 
@@ -180,10 +182,12 @@ def subscribe_page(request: Request):
 @router.post("/subscribe", summary="Subscribe an email address to the trending digest")
 def subscribe(request: Request, background: BackgroundTasks, email: str = Form(..., max_length=1000)):
     try:
-        result = subscriptions.subscribe(_ctx(request), email)
+        result = subscriptions.subscribe(_ctx(request), email, ip=client_ip(request))
         if result.confirmation_owed:
             # Sent after the response has gone (and the row committed), never while the visitor waits.
             background.add_task(subscriptions.send_confirmation, _ctx(request), result.email)
+    except RateLimited:
+        raise  # 429 with Retry-After (web/errors.py), not the form's 400
     except UserError as error:
         return page(
             request, "subscribed.html", title="Subscribe", canonical="/subscribe", status=400, cache=False,
