@@ -26,12 +26,13 @@ def _config(database: Database, connection=None) -> Config:
     return config
 
 
-def upgrade(database: Database) -> tuple[str | None, str]:
-    """Apply every pending migration; return (revision before, revision after)."""
+def upgrade(database: Database, target: str = "heads") -> tuple[str | None, str]:
+    """Apply every pending migration (up to ``target``, for tests that put rows in an older
+    schema); return (revision before, revision after)."""
     before = current_revision(database)
     with database.write() as connection:
-        command.upgrade(_config(database, connection), "heads")
-    return before, head_revision()
+        command.upgrade(_config(database, connection), target)
+    return before, head_revision() if target == "heads" else current_revision(database)
 
 
 def current_revision(database: Database) -> str | None:
