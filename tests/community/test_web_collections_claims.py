@@ -99,8 +99,9 @@ def test_script_in_collection_titles_and_descriptions_is_inert_on_pages_and_feed
         assert "Evil &lt;script&gt;alert(" in text
     rss = Browser(app).get(f"/collections/ada/{slug}/feed.rss").content
     channel = ElementTree.fromstring(rss).find("channel")
-    # RSS readers render channel text as HTML: after XML decoding it must still be escaped.
-    assert channel.findtext("title").startswith("Evil &lt;script&gt;")
+    # A title is plain text: decoded once it is the literal title; a description is HTML, escaped.
+    assert channel.findtext("title") == f"Evil {XSS} · a collection by ada"
+    assert b"<script>" not in rss
     assert channel.findtext("description") == html.escape(f"Look {XSS}")
     atom = ElementTree.fromstring(Browser(app).get(f"/collections/ada/{slug}/feed.atom").content)
     title = atom.find(f"{ATOM}title")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from paperboard.adapters.store.schema import subscriptions
 from paperboard.web.app import create_app
-from tests.web.conftest import FEATURED_DAYS, PER_DAY, XSS_ID, make_ctx
+from tests.web.conftest import FEATURED_DAYS, PER_DAY, XSS, XSS_ID, make_ctx
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -135,13 +135,28 @@ def test_third_party_html_is_inert_in_feeds(site, path):
         item = next(i for i in root.iter("item") if i.findtext("link").endswith(XSS_ID))
         # Readers render <description> as HTML: once XML is decoded it must still be escaped HTML.
         _assert_inert(item.findtext("description"))
-        _assert_inert(item.findtext("title"))
+        # A title is plain text: once XML is decoded it is the title itself, never markup in the XML.
+        assert item.findtext("title") == f'Attention {XSS} is all you need'
+        assert "&#x3C;script&#x3E;" in response.text
     else:
         entry = next(e for e in root.iter(f"{ATOM}entry") if e.findtext(f"{ATOM}id").endswith(XSS_ID))
         for tag in ("title", "summary"):
             element = entry.find(f"{ATOM}{tag}")
             assert element.get("type", "text") == "text"  # shown as text, never parsed as HTML
             assert "<script>" in element.text
+
+
+@pytest.mark.parametrize("fmt", ["rss", "atom"])
+def test_a_search_feeds_title_is_the_query_as_text_like_the_items(site, fmt):
+    query = '<b>attention</b> & "x" &amp;'
+    response = site.get(f"/papers/feed.{fmt}", params={"q": query})
+    assert response.status_code == 200
+    assert "<b>" not in response.text  # never markup in the document
+    root = ET.fromstring(response.content)
+    title = root.findtext("channel/title") if fmt == "rss" else root.findtext(f"{ATOM}title")
+    assert title == f"paperboard search: {query}"  # decoded once: the literal text, as the items' titles
+    if fmt == "rss":
+        assert "paperboard search: &#x3C;b&#x3E;attention&#x3C;/b&#x3E; &#x26; \"x\" &#x26;amp;" in response.text
 
 
 def test_markdown_is_served_as_markdown_not_html(site):

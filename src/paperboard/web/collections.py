@@ -7,8 +7,6 @@ owner, feeds included. Forms post to ``/collections/{id}/…``; each change answ
 
 from __future__ import annotations
 
-import html
-
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -104,8 +102,6 @@ def collection_feed(request: Request, username: str, slug: str, fmt: str, member
     collection = shown.collection
     title = f"{collection.title} · a collection by {collection.owner}"
     subtitle = collection.description or f"Papers {collection.owner} collected."
-    if fmt == "rss":  # readers render RSS channel text as HTML: escape it once more (see web/feeds.py)
-        title, subtitle = html.escape(title), html.escape(subtitle)
     response = feed_response(
         request, fmt, title, collection_path(collection), subtitle, [FeedItem(paper) for paper, _ in shown.papers]
     )

@@ -3,11 +3,17 @@
 Atom carries titles and abstracts as ``type="text"``, which readers never interpret as HTML. RSS
 readers *do* treat ``<description>`` as HTML, so there the abstract is HTML-escaped before the XML
 layer escapes it again; a ``<script>`` in an abstract stays text in every reader.
+
+Titles are plain text in both formats (the RSS Advisory Board's profile: no HTML in titles), so a
+title once XML-decoded is the literal text, the channel's (which may hold a search or a member's
+collection title) and the items' alike; the RSS channel's description is escaped like the items'. In RSS, ``&``, ``<`` and ``>`` in titles are written as hexadecimal character references,
+the form the Board found read right by the widest range of readers, and never as markup.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from datetime import datetime, time, timezone
 
 from fastapi import APIRouter, Query, Request
@@ -34,7 +40,7 @@ def feed_response(request: Request, fmt: str, title: str, page_path: str, subtit
     generator.title(title)
     generator.link(href=base + page_path, rel="alternate")
     generator.link(href=base + str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""), rel="self")
-    generator.description(subtitle)
+    generator.description(html.escape(subtitle) if fmt == "rss" else subtitle)  # RSS descriptions are HTML
     generator.language("en")
     newest = None
     for item in items:
@@ -53,7 +59,7 @@ def feed_response(request: Request, fmt: str, title: str, page_path: str, subtit
         if trending is not None:
             abstract = f"Why trending: {trending.explain()}\n\n{abstract}"
         if fmt == "rss":
-            entry.title(paper.title.replace("<", "&lt;").replace(">", "&gt;"))
+            entry.title(paper.title)
             entry.description(html.escape(f"{short_authors(paper.authors)}. {abstract}" if paper.authors else abstract))
         else:
             entry.title(paper.title)
@@ -63,11 +69,22 @@ def feed_response(request: Request, fmt: str, title: str, page_path: str, subtit
         for category in paper.categories:
             entry.category(term=category)
     generator.updated(newest or datetime.now(timezone.utc))
-    body = generator.rss_str() if fmt == "rss" else generator.atom_str()
+    body = _hex_references_in_titles(generator.rss_str()) if fmt == "rss" else generator.atom_str()
     response = Response(body, media_type=_MEDIA[fmt])
     response.headers[CACHE_HEADER] = "1"
     response.headers["cache-control"] = "public, max-age=300"
     return response
+
+
+_TITLE = re.compile(rb"<title>([^<]*)</title>")
+_HEX_REFERENCES = {b"&amp;": b"&#x26;", b"&lt;": b"&#x3C;", b"&gt;": b"&#x3E;"}
+_ESCAPED = re.compile(b"|".join(_HEX_REFERENCES))
+
+
+def _hex_references_in_titles(rss: bytes) -> bytes:
+    """The same document with ``&amp;``, ``&lt;`` and ``&gt;`` in titles as ``&#x26;``, ``&#x3C;``
+    and ``&#x3E;``: XML reads both the same, and RSS readers that guess at escaped HTML don't."""
+    return _TITLE.sub(lambda m: b"<title>" + _ESCAPED.sub(lambda e: _HEX_REFERENCES[e.group()], m.group(1)) + b"</title>", rss)
 
 
 def _timestamp(item) -> datetime | None:
