@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     base_url: str | None = Field(
         None, description="Public URL of the site, for links in feeds and mail. Empty means http://HOST:PORT."
     )
+    forwarded_allow_ips: str = Field(
+        "",
+        description="Addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto headers are "
+        "believed (comma-separated IPs or networks, or * for any). Empty trusts no proxy headers: the "
+        "address per-IP rate limits count is the connection's. Behind a proxy, name it (e.g. 127.0.0.1), "
+        "or every visitor shares the proxy's address.",
+    )
     secret_key: str | None = Field(
         None,
         description="Key that signs CSRF tokens. Empty means a random key made on first start and kept "
@@ -289,6 +296,20 @@ class Settings(BaseSettings):
             except InvalidLimit as error:
                 raise ValueError(str(error)) from None
         return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        import ipaddress
+
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            if entry != "*":
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(f"{entry!r} is not an IP address or network (or *)") from None
+        return ",".join(entries)
 
     @field_validator("harvest_categories")
     @classmethod
