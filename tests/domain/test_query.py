@@ -63,6 +63,10 @@ def test_dates_become_inclusive_ranges(text, start, end):
         ("sort:stars", "sort:relevance, sort:date, sort:trending"),
         ("cat:cs/CL", "not an arXiv category"),
         ("-cat:cs.CV", "not supported"),
+        ("from:9999-12-31", "outside the days this site knows"),
+        ("year:9999", "outside the days this site knows"),
+        ("until:0001-01", "outside the days this site knows"),
+        ("date:2026-01-01..9999-12-31", "outside the days this site knows"),
         ("x" * (MAX_QUERY_CHARS + 1), "too long"),
     ],
 )

@@ -18,6 +18,7 @@ from paperboard.adapters.sources.oai import OaiError
 from paperboard.cli.app import app
 from paperboard.cli.common import console, context, print_json, stdout
 from paperboard.cli.indexing import embed_option, index_after_ingest
+from paperboard.domain.days import DayOutOfRange, within_range
 from paperboard.domain.paper import ImportCounts
 from paperboard.errors import SourceUnavailable, UserError
 from paperboard.services.harvest import HarvestProgress, harvest_arxiv_api, harvest_oai, index_one
@@ -121,7 +122,9 @@ def index(
 
 def _day(value: str, option: str) -> date:
     try:
-        return date.fromisoformat(value.strip())
+        return within_range(date.fromisoformat(value.strip()))
+    except DayOutOfRange as error:
+        raise UserError(f"{option}: {error}") from None
     except ValueError:
         raise UserError(f"{option}: not a date (expected YYYY-MM-DD): {value!r}") from None
 

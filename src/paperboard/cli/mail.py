@@ -13,6 +13,7 @@ import typer
 
 from paperboard.cli.app import app
 from paperboard.cli.common import console, context, print_json, progress, stdout
+from paperboard.domain.days import DayOutOfRange, within_range
 from paperboard.errors import UserError
 
 digest_app = typer.Typer(help="Digest mail: preview one subscriber's, or send a period's.", no_args_is_help=True)
@@ -23,7 +24,9 @@ def _day(text: str | None) -> date | None:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text)
+        return within_range(date.fromisoformat(text))
+    except DayOutOfRange as error:
+        raise UserError(f"--date: {error}") from None
     except ValueError:
         raise UserError(f"--date must look like 2026-04-14 (YYYY-MM-DD), got {text!r}") from None
 

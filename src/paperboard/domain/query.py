@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from paperboard.domain.days import DayOutOfRange, within_range
 from paperboard.errors import UserError
 
 MAX_QUERY_CHARS = 4000
@@ -278,13 +279,18 @@ def _period(value: str, name: str) -> tuple[date, date]:
     year, month, day = (int(part) if part else None for part in found.groups())
     try:
         if month is None:
-            return date(year, 1, 1), date(year, 12, 31)
-        if day is None:
-            return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
-        exact = date(year, month, day)
+            first, last = date(year, 1, 1), date(year, 12, 31)
+        elif day is None:
+            first, last = date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+        else:
+            first = last = date(year, month, day)
+        within_range(first, f"{name}:{value}")
+        within_range(last, f"{name}:{value}")
+    except DayOutOfRange as error:
+        raise QueryError(str(error)) from None
     except ValueError:
         raise QueryError(f"{name}:{value} is not a date on the calendar") from None
-    return exact, exact
+    return first, last
 
 
 def _check_range(start: date | None, end: date | None) -> None:

@@ -18,6 +18,7 @@ from paperboard.adapters.store import feed as feed_store
 from paperboard.adapters.store import trending as trending_store
 from paperboard.adapters.store import votes as vote_store
 from paperboard.adapters.store.papers import get_paper
+from paperboard.domain.days import DayOutOfRange, within_range
 from paperboard.domain.paper import DailyFeature, Paper
 from paperboard.domain.trending import TrendingScore, score_from_json
 from paperboard.errors import UserError
@@ -73,7 +74,9 @@ def parse_day(text: str) -> date:
     if not _DAY.fullmatch(text or ""):
         raise UserError(f"date must look like 2026-04-03 (YYYY-MM-DD), got {text!r}")
     try:
-        return date.fromisoformat(text)
+        return within_range(date.fromisoformat(text))
+    except DayOutOfRange as error:
+        raise UserError(str(error)) from None
     except ValueError:
         raise UserError(f"{text!r} is not a date in the calendar") from None
 
@@ -83,7 +86,9 @@ def parse_week(text: str) -> Period:
     if not match:
         raise UserError(f"week must look like 2026-W14 (ISO year and week), got {text!r}")
     try:
-        start = date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        start = within_range(date.fromisocalendar(int(match[1]), int(match[2]), 1), text)
+    except DayOutOfRange as error:
+        raise UserError(str(error)) from None
     except ValueError:
         raise UserError(f"{text!r} is not a week in the calendar (weeks run 01 to 52 or 53)") from None
     return period_of(WEEK, start)
@@ -93,7 +98,10 @@ def parse_month(text: str) -> Period:
     match = _MONTH.fullmatch(text or "")
     if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) < 1:
         raise UserError(f"month must look like 2026-04 (YYYY-MM), got {text!r}")
-    return period_of(MONTH, date(int(match[1]), int(match[2]), 1))
+    try:
+        return period_of(MONTH, within_range(date(int(match[1]), int(match[2]), 1), text))
+    except DayOutOfRange as error:
+        raise UserError(str(error)) from None
 
 
 def choose_period(day: str | None, week: str | None, month: str | None) -> Period | None:

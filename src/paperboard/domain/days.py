@@ -1,0 +1,27 @@
+"""The days this site can name: one range, checked wherever a date comes in from outside (query
+parameters, the query language, command options).
+
+Python's calendar ends at 9999-12-31, a Friday: the week of that day ends in year 10000, and
+``date + timedelta`` past it raises OverflowError, which reached visitors as a 500. Downstream code
+adds and subtracts days freely (a week's last day, the day after a period, a trending window, a
+digest's week), so the bound sits well inside the calendar rather than at its edge. arXiv began in
+1991; the range leaves room for older listings and for centuries to come.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
+
+class DayOutOfRange(ValueError):
+    """A real calendar day outside ``FIRST_DAY``..``LAST_DAY``."""
+
+
+def within_range(day: date, written: str | None = None) -> date:
+    """``day`` itself, or DayOutOfRange naming it (as ``written``, when the text was not a day)."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise DayOutOfRange(f"{written or day.isoformat()} is outside the days this site knows ({FIRST_DAY} to {LAST_DAY})")
+    return day
