@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from paperboard.services.context import AppContext, default_context
-from paperboard.settings import get_settings
+from paperboard.settings import Settings, get_settings
 
 console = Console(stderr=True)
 stdout = Console()
@@ -40,6 +40,18 @@ def serving_context(host: str | None, port: int | None, *, migrate: bool = True)
             "set PAPERBOARD_BASE_URL to the address people use", highlight=False, soft_wrap=True,
         )
     return ctx
+
+
+def proxy_header_options(settings: Settings) -> dict:
+    """uvicorn's options for ``X-Forwarded-For``/``-Proto``: believed only from FORWARDED_ALLOW_IPS.
+
+    uvicorn's own default believes them from 127.0.0.1, so on a server reached on loopback (or
+    through a proxy that passes a client's header along) a client picks the address each per-IP
+    rate limit counts, a new one per request.
+    """
+    if not settings.forwarded_allow_ips:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": settings.forwarded_allow_ips}
 
 
 def print_json(data) -> None:

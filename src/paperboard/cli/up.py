@@ -9,7 +9,7 @@ import threading
 import typer
 
 from paperboard.cli.app import app
-from paperboard.cli.common import console, context, serving_context
+from paperboard.cli.common import console, context, proxy_header_options, serving_context
 from paperboard.services.jobs import scheduled_jobs
 from paperboard.services.scheduler import Scheduler
 from paperboard.services.warmup import start_warm_up
@@ -58,7 +58,7 @@ def up(
     listen_host, listen_port = settings.host, settings.port
     _say(f"serving http://{listen_host}:{listen_port}  (Ctrl+C to stop)")
     try:
-        uvicorn.run(create_app(ctx), host=listen_host, port=listen_port, log_level="warning")
+        uvicorn.run(create_app(ctx), host=listen_host, port=listen_port, log_level="warning", **proxy_header_options(settings))
     finally:
         scheduler.stop()
 

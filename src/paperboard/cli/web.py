@@ -10,7 +10,7 @@ import os
 import typer
 
 from paperboard.cli.app import app
-from paperboard.cli.common import console, serving_context
+from paperboard.cli.common import console, proxy_header_options, serving_context
 
 
 @app.command()
@@ -30,12 +30,16 @@ def web(
         from paperboard.web.app import create_app
 
         start_warm_up(ctx.for_jobs(), lambda line: console.print(f"[dim]paperboard[/] {line}", highlight=False))
-        uvicorn.run(create_app(ctx), host=listen_host, port=listen_port, log_level="warning", access_log=False)
+        uvicorn.run(
+            create_app(ctx), host=listen_host, port=listen_port, log_level="warning", access_log=False,
+            **proxy_header_options(ctx.settings),
+        )
     else:
         # Each worker process builds its own app from the environment's settings: the address served
-        # goes there too, so that the workers' links name it as this process's would.
+        # goes there too, so that the workers' links name it as this process's would. The proxy
+        # options travel in uvicorn's config, which every worker process gets.
         os.environ["PAPERBOARD_HOST"], os.environ["PAPERBOARD_PORT"] = listen_host, str(listen_port)
         uvicorn.run(
             "paperboard.web.app:app_from_settings", factory=True, host=listen_host, port=listen_port,
-            workers=workers, log_level="warning", access_log=False,
+            workers=workers, log_level="warning", access_log=False, **proxy_header_options(ctx.settings),
         )
