@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import random
+import warnings
 from datetime import date, timedelta
 
 import pytest
@@ -107,6 +109,38 @@ def test_catching_up_in_steps_merges_and_stays_exact(monkeypatch):
         postings.top(idfs, corpus, 5)  # builds (and sometimes merges) the tail between steps
         assert complete == (step == 900)
     _assert_ranks_exactly(postings, documents, ["w0", "w4", "w9"], 40)
+
+
+def _with_enormous_counts(documents: list[Document]) -> list[Document]:
+    """Crafted records: one word a million times (float16 ends at 65,504), 70,000 times, and
+    3,001 times (float16 holds counts exactly only to 2,048), beside ordinary documents."""
+    first = documents[-1].doc_id + 1
+    crafted = [(["w0"], [1_000_000.0]), (["w1", "w0"], [70_000.0, 2.0]), (["w2", "w1"], [3_001.0, 1.0])]
+    return documents + [
+        Document(first + n, int(sum(weights)), terms, weights, date(2026, 1, 1), ("cs.CL",), False)
+        for n, (terms, weights) in enumerate(crafted)
+    ]
+
+
+def test_enormous_term_counts_score_finite_and_rank_as_exact_bm25(tmp_path, monkeypatch):
+    monkeypatch.setattr(postings_module, "_MERGE_MIN", 300)
+    documents = _with_enormous_counts(_corpus(600))
+    newest = documents[-1].doc_id
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no float16 overflow, no NaN from inf / inf
+        first = TermPostings(tmp_path)
+        first.sync(_source(documents[:400]), newest=400, live_documents=400)
+        first.top({"w0": 1.0}, Corpus(400, 20.0), 5)
+        assert first.sync(_source(documents), newest=newest, live_documents=len(documents))  # merged with the tail
+        first.save()
+        loaded = TermPostings(tmp_path)
+        assert loaded.sync(_source(documents), newest=newest, live_documents=len(documents))
+        for postings in (first, loaded):
+            for terms in (["w0"], ["w1"], ["w2"], ["w0", "w1", "w2"], ["w1", "w7"]):
+                found = _assert_ranks_exactly(postings, documents, terms, 40)
+                assert all(math.isfinite(score) for _, score in found)
+            everything = _assert_ranks_exactly(postings, documents, ["w0", "w1", "w2"], len(documents))
+            assert set(range(601, newest + 1)) <= {doc_id for doc_id, _ in everything}  # ranked, not lost
 
 
 def test_saved_postings_load_in_another_process_and_catch_up(tmp_path):

@@ -31,7 +31,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -44,7 +44,7 @@ from paperboard.domain import bm25
 if TYPE_CHECKING:
     from paperboard.adapters.search.filters import PaperFilter
 
-_FORMAT = 3
+_FORMAT = 4
 _DIRECTORY = "keyword-postings"
 _MERGE_SHARE = 20  # merge the tail once it holds a twentieth of the main segment's postings
 _MERGE_MIN = 200_000  # ...and at least this many
@@ -53,7 +53,7 @@ _AVGDL_TOLERANCE = 0.002  # recompute impacts once the average length moves this
 _SELECTION_SLACK = 2  # candidates rescored exactly per wanted hit (impacts may use an older avgdl)
 _NEGLIGIBLE_IDF = 1e-3  # FTS5 floors the IDF of a word in most documents at 1e-6
 _KEEP_OLD_FILES_S = 3600  # another process may still be reading an older save
-_ARRAYS = ("indptr", "rows", "tf", "impact")
+_ARRAYS = ("indptr", "rows", "tf", "impact", "exact_at", "exact_tf")
 
 
 
@@ -93,8 +93,14 @@ class _Segment:
 
     indptr: np.ndarray  # int32 (int64 past 2**31 postings), columns + 1
     rows: np.ndarray  # int32 doc ids, ascending within a column
-    tf: np.ndarray  # float16 weighted term frequencies (exact for counts; read only for candidates)
+    # float16 weighted term frequencies: two bytes a posting, exact for counts up to 2,048. A value
+    # float16 cannot hold (past 65,504 it is inf, and the impact NaN: one crafted record with a
+    # word repeated a million times did that) keeps its nearest float16 here and its exact value
+    # in ``exact_tf`` at posting index ``exact_at`` (ascending): rare, so the memory stays small.
+    tf: np.ndarray
     impact: np.ndarray | None = None  # float32, for the index's average-length snapshot
+    exact_at: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    exact_tf: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     matrix: scipy.sparse.csc_matrix | None = None
 
     @property
@@ -122,6 +128,7 @@ class _Segment:
         np.cumsum(counts, out=indptr[1:])
         rows_out = np.empty(int(indptr[-1]), np.int32)
         tf_out = np.empty(int(indptr[-1]), np.float16)
+        exact_at, exact_tf = [np.zeros(0, np.int64)], [np.zeros(0, np.float32)]
         fill = indptr[:-1].copy()  # where each column's next posting goes
         while parts:
             rows, columns, tf = parts.pop(0)
@@ -131,26 +138,39 @@ class _Segment:
             first_in_part = np.cumsum(part_counts) - part_counts
             positions = fill[sorted_columns] + (np.arange(len(order)) - first_in_part[sorted_columns])
             rows_out[positions] = rows[order]
-            tf_out[positions] = tf[order]
+            sorted_tf = tf[order]
+            tf_out[positions] = _as_float16(sorted_tf)
+            inexact = tf_out[positions] != sorted_tf
+            exact_at.append(positions[inexact].astype(np.int64))
+            exact_tf.append(sorted_tf[inexact].astype(np.float32))
             fill += part_counts
         # scipy keeps int32 indices only when the pointers are int32 too (else it copies both).
         indptr = indptr.astype(np.int32) if indptr[-1] < 2**31 - 1 else indptr
-        return cls(indptr, rows_out, tf_out)
+        at, values = np.concatenate(exact_at), np.concatenate(exact_tf)
+        order = np.argsort(at)
+        return cls(indptr, rows_out, tf_out, exact_at=at[order], exact_tf=values[order])
 
     def widened(self, width: int) -> "_Segment":
         """The same postings with room for terms seen since (empty columns)."""
         if width == self.columns:
             return self
         padding = np.full(width - self.columns, self.indptr[-1], self.indptr.dtype)
-        return _Segment(np.concatenate([self.indptr, padding]), self.rows, self.tf, self.impact)
+        return _Segment(np.concatenate([self.indptr, padding]), self.rows, self.tf, self.impact,
+                        self.exact_at, self.exact_tf)
 
     def triples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         columns = np.repeat(np.arange(self.columns, dtype=np.int32), np.diff(self.indptr))
-        return np.asarray(self.rows), columns, np.asarray(self.tf)
+        if not len(self.exact_at):
+            return np.asarray(self.rows), columns, np.asarray(self.tf)
+        tf = np.asarray(self.tf, dtype=np.float32)
+        tf[self.exact_at] = self.exact_tf
+        return np.asarray(self.rows), columns, tf
 
     def refresh(self, norms: np.ndarray) -> None:
-        """Impacts for these per-document length norms."""
+        """Impacts for these per-document length norms (finite: every tf is, in float32)."""
         tf = np.asarray(self.tf, dtype=np.float32)
+        if len(self.exact_at):
+            tf[self.exact_at] = self.exact_tf
         self.impact = tf * np.float32(bm25.K1 + 1) / (tf + norms[self.rows])
         self.matrix = None
 
@@ -177,7 +197,12 @@ class _Segment:
         inside = at < len(rows)
         hit = np.zeros(len(doc_ids), bool)
         hit[inside] = rows[at[inside]] == doc_ids[inside]
-        found[hit] = self.tf[start + at[hit]]
+        positions = start + at[hit]
+        found[hit] = self.tf[positions]
+        if len(self.exact_at):
+            where = np.minimum(np.searchsorted(self.exact_at, positions), len(self.exact_at) - 1)
+            held = self.exact_at[where] == positions
+            found[np.flatnonzero(hit)[held]] = self.exact_tf[where[held]]
         return found
 
     def save(self, folder: Path, prefix: str) -> None:
@@ -187,9 +212,16 @@ class _Segment:
     @classmethod
     def load(cls, folder: Path, prefix: str) -> "_Segment":
         arrays = {name: np.load(folder / f"{prefix}-{name}.npy", mmap_mode="r") for name in _ARRAYS}
-        if not (len(arrays["rows"]) == len(arrays["tf"]) == len(arrays["impact"]) == int(arrays["indptr"][-1])):
+        if not (len(arrays["rows"]) == len(arrays["tf"]) == len(arrays["impact"]) == int(arrays["indptr"][-1])
+                and len(arrays["exact_at"]) == len(arrays["exact_tf"])):
             raise ValueError("postings arrays disagree")
         return cls(**arrays)
+
+
+def _as_float16(values: np.ndarray) -> np.ndarray:
+    """The nearest float16 of each value, the largest finite one past its range (not inf)."""
+    limit = np.finfo(np.float16).max
+    return np.clip(values, -limit, limit).astype(np.float16)
 
 
 class Ranking:
@@ -302,7 +334,7 @@ class TermPostings:
         # One posting per (document, term): the weighted counts of its tokens summed.
         keys, inverse = np.unique(np.asarray(doc_ids, np.int64) * width + np.asarray(columns, np.int64),
                                   return_inverse=True)
-        tf = np.bincount(inverse, weights=np.asarray(weights, np.float64)).astype(np.float16)
+        tf = np.bincount(inverse, weights=np.asarray(weights, np.float64))  # float16 once merged (``of``)
         self._tail_parts.append(((keys // width).astype(np.int32), (keys % width).astype(np.int32), tf))
         newest = max(document.doc_id for document in documents)
         if newest >= len(self._lengths):
