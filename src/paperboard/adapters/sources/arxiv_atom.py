@@ -24,6 +24,7 @@ from lxml import etree
 from paperboard.adapters.sources.http import PoliteClient
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperboard.domain.paper import Paper
+from paperboard.domain.record_limits import oversized
 from paperboard.errors import SourceUnavailable, UserError
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -89,9 +90,14 @@ def parse_atom_feed(content: bytes, url: str) -> AtomFeed:
     )
     for entry in entries:
         try:
-            feed.papers.append(parse_entry(entry))
+            paper = parse_entry(entry)
         except MalformedEntry as problem:
             feed.skip(f"malformed Atom entry: {problem}")
+            continue
+        if problem := oversized(paper):
+            feed.skip(f"record too large: {paper.id}: {problem}")
+            continue
+        feed.papers.append(paper)
     return feed
 
 

@@ -5,8 +5,12 @@ yields one item per record: ``Record`` (a parsed paper) or ``Skipped`` (why that
 usable). Problems with the file as a whole — unreadable, a truncated or corrupt gzip stream, a
 malformed JSON array, a format it cannot tell — raise ``FileFormatError`` naming file and line.
 
-JSON-lines files are streamed, so their size is unbounded. A JSON array (the shape of Hugging Face's
-``/api/daily_papers``) is read whole: such files are small, and big ones belong in JSON lines.
+JSON-lines files are streamed, so their size is unbounded; a line is read in pieces of at most
+``LINE_BYTES`` and one longer than that is skipped unread. A JSON array (the shape of Hugging
+Face's ``/api/daily_papers``) is read whole, up to ``ARRAY_BYTES``: such files are small, and big
+ones belong in JSON lines. Gzip data that expands more than ``GZIP_RATIO``-fold is refused as a
+decompression bomb (JSON text compresses three- to tenfold; a bomb a thousandfold), so memory stays
+bounded whatever a file holds.
 """
 
 from __future__ import annotations
@@ -31,6 +35,10 @@ from paperboard.adapters.sources.formats import (
 from paperboard.errors import UserError
 
 _GZIP_MAGIC = b"\x1f\x8b"
+LINE_BYTES = 8 * 2**20  # real records are under 100 KB, the largest author lists a few hundred
+ARRAY_BYTES = 512 * 2**20
+GZIP_RATIO = 100
+_GZIP_RATIO_FROM = 64 * 2**20  # the ratio is judged once this much has come out
 _BOM = b"\xef\xbb\xbf"
 # What a broken gzip stream raises while it is read: cut short, bad CRC, or corrupt deflate data.
 _STREAM_ERRORS = (EOFError, zlib.error, OSError)
@@ -84,6 +92,7 @@ class PaperFile:
         self._first: tuple[int, bytes] | None = None
         self._rest: Iterator[tuple[int, bytes]] = iter(())
         self._items: list | None = None
+        self._expanded = 0  # bytes read out of the (decompressed) stream
 
     # -- opening and sniffing ---------------------------------------------------------------
     def __enter__(self) -> "PaperFile":
@@ -126,19 +135,28 @@ class PaperFile:
 
     def _sniff(self) -> None:
         """Find the first record: it tells JSON array from JSON-lines, and (unless given) the format."""
-        lines = self._lines()
-        for number, line in lines:
-            if line.strip():
-                self._first = (number, line)
+        pieces = self._pieces()
+        for number, piece, _ends in pieces:
+            if piece.strip():
+                if piece.lstrip().startswith(b"["):
+                    self._first = (number, piece)
+                    self._load_array(piece, pieces)
+                    break
+                self._first = self._whole_line(number, piece, _ends, pieces)
                 break
-        self._rest = lines
+        self._rest = self._lines(pieces)
         if self._first is None:
             return  # an empty file: nothing to import, nothing to detect
         number, line = self._first
-        if line.lstrip().startswith(b"["):
-            self._load_array(line)
+        if self._items is not None:
             first = self._items[0] if self._items else None
             where = 1
+        elif line is None:
+            if self.format is None:
+                raise FileFormatError(
+                    self.path, f"the first record is longer than {LINE_BYTES:,} bytes, so the format cannot be told; "
+                    "pass --format", number)
+            return
         else:
             try:
                 first = json.loads(line)
@@ -165,8 +183,14 @@ class PaperFile:
                     self.unit,
                 )
 
-    def _load_array(self, first_line: bytes) -> None:
-        chunks = [first_line] + [line for _, line in self._rest]
+    def _load_array(self, first_piece: bytes, pieces: Iterator[tuple[int, bytes, bool]]) -> None:
+        chunks, size = [first_piece], len(first_piece)
+        for number, piece, _ends in pieces:
+            size += len(piece)
+            if size > ARRAY_BYTES:
+                raise FileFormatError(
+                    self.path, f"a JSON array larger than {ARRAY_BYTES // 2**20} MB; write big files as JSON lines", number)
+            chunks.append(piece)
         try:
             items = json.loads(b"".join(chunks))
         except ValueError as error:
@@ -178,14 +202,13 @@ class PaperFile:
         self.is_array = True
         self._items = items
 
-    def _lines(self) -> Iterator[tuple[int, bytes]]:
-        number = 0
-        lines = iter(self._stream)
+    def _pieces(self) -> Iterator[tuple[int, bytes, bool]]:
+        """(line number, bytes, whether they end the line): a line longer than ``LINE_BYTES``
+        comes in several pieces, so no read holds more than that."""
+        number = 1
         while True:
             try:
-                line = next(lines)
-            except StopIteration:
-                return
+                piece = self._stream.readline(LINE_BYTES)
             except _STREAM_ERRORS as error:
                 if isinstance(error, EOFError):
                     problem = "the gzip data ends early: the file is truncated"
@@ -193,11 +216,36 @@ class PaperFile:
                     problem = f"the gzip data is corrupt ({error})"
                 else:
                     problem = f"cannot read the file ({error})"
-                raise FileFormatError(self.path, problem, number + 1) from None
-            number += 1
-            if number == 1 and line.startswith(_BOM):
-                line = line[len(_BOM):]
-            yield number, line
+                raise FileFormatError(self.path, problem, number) from None
+            if not piece:
+                return
+            self._expanded += len(piece)
+            if self.compressed and self._expanded > _GZIP_RATIO_FROM and self._expanded > GZIP_RATIO * self._raw.tell():
+                raise FileFormatError(
+                    self.path,
+                    f"the gzip data expands more than {GZIP_RATIO}-fold ({self._expanded // 2**20:,} MB out of "
+                    f"{self._raw.tell() / 2**20:.1f} MB): refused as a decompression bomb",
+                    number,
+                )
+            if number == 1 and piece.startswith(_BOM) and self._expanded == len(piece):
+                piece = piece[len(_BOM):]
+            ends = piece.endswith(b"\n")
+            yield number, piece, ends
+            number += ends
+
+    def _whole_line(self, number: int, piece: bytes, ends: bool, pieces) -> tuple[int, bytes | None]:
+        """The line that ``piece`` begins, or None (its other pieces read and dropped) when longer
+        than ``LINE_BYTES``."""
+        if ends or len(piece) < LINE_BYTES:
+            return number, piece
+        for _number, _piece, ends in pieces:
+            if ends:
+                break
+        return number, None
+
+    def _lines(self, pieces: Iterator[tuple[int, bytes, bool]]) -> Iterator[tuple[int, bytes | None]]:
+        for number, piece, ends in pieces:
+            yield self._whole_line(number, piece, ends, pieces)
 
     # -- records --------------------------------------------------------------------------
     def records(self) -> Iterator[Record | Skipped]:
@@ -207,11 +255,13 @@ class PaperFile:
             items = (self._parse(index, item) for index, item in enumerate(self._items, start=1))
         else:
             lines = itertools.chain([self._first], self._rest)
-            items = (self._parse_line(number, line) for number, line in lines if line.strip())
+            items = (self._parse_line(number, line) for number, line in lines if line is None or line.strip())
         # Our export's header line carries no paper and parses to None.
         return (item for item in items if item is not None)
 
-    def _parse_line(self, number: int, line: bytes) -> Record | Skipped | None:
+    def _parse_line(self, number: int, line: bytes | None) -> Record | Skipped | None:
+        if line is None:
+            return Skipped(number, "line too long", f"longer than {LINE_BYTES:,} bytes, not read")
         try:
             record = json.loads(line)
         except UnicodeDecodeError:

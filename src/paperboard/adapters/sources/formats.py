@@ -19,6 +19,7 @@ from email.utils import parsedate_to_datetime
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperboard.domain.links import extract_links
 from paperboard.domain.paper import DailyFeature, Paper
+from paperboard.domain.record_limits import oversized
 
 FORMATS = ("kaggle", "hf-daily", "beir", "paperboard", "listings")
 EXPORT_FORMAT = "paperboard/1"
@@ -68,7 +69,10 @@ def parse_record(format: str, record: object) -> Parsed | None:
     """The paper in ``record``; None for lines that carry no paper (our export's header)."""
     if not isinstance(record, dict):
         raise RecordError("not a JSON object", type(record).__name__)
-    return _PARSERS[format](record)
+    parsed = _PARSERS[format](record)
+    if parsed is not None and (problem := oversized(parsed.paper)):
+        raise RecordError("record too large", f"{parsed.paper.id}: {problem}")
+    return parsed
 
 
 # -- Kaggle arXiv snapshot --------------------------------------------------------------------

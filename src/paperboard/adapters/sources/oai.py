@@ -25,6 +25,7 @@ from paperboard.adapters.sources.arxiv_atom import parse_xml
 from paperboard.adapters.sources.http import PoliteClient
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperboard.domain.paper import Paper
+from paperboard.domain.record_limits import oversized
 from paperboard.errors import SourceUnavailable, UserError
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
@@ -83,9 +84,14 @@ def parse_list_records(content: bytes, url: str, metadata_prefix: str) -> OaiPag
             page.skip("deleted from arXiv")
             continue
         try:
-            page.papers.append(parse_record(record, namespace))
+            paper = parse_record(record, namespace)
         except MalformedRecord as problem:
             page.skip(f"malformed {metadata_prefix} record: {problem}")
+            continue
+        if problem := oversized(paper):
+            page.skip(f"record too large: {paper.id}: {problem}")
+            continue
+        page.papers.append(paper)
     token = listing.find(f"{OAI}resumptionToken")
     if token is not None:
         page.resumption_token = (token.text or "").strip() or None
