@@ -16,6 +16,8 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from paperboard.web.headers import docs_policy
+
 ASSETS_URL = "/static/api-docs"
 _PACKAGE = "fastapi_offline"
 
@@ -42,7 +44,7 @@ def install_api_docs(app: FastAPI) -> None:
     def swagger_ui():
         if folder is None:
             return _missing()
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=openapi_url,
             title=title,
             swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
@@ -52,6 +54,9 @@ def install_api_docs(app: FastAPI) -> None:
             # null: no "valid" badge fetched from swagger.io's online validator.
             swagger_ui_parameters={"validatorUrl": None},
         )
+        # The site's policy allows no inline script; this page's start-up script is let in by hash.
+        page.headers["content-security-policy"] = docs_policy(page.body.decode())
+        return page
 
     @app.get("/redoc", include_in_schema=False)
     def redoc() -> RedirectResponse:

@@ -1,7 +1,8 @@
 """The web application: pages, the huggingface_hub-compatible JSON API, feeds and operations routes.
 
 ``create_app(ctx)`` wires everything for one :class:`AppContext`. Middleware, outermost first:
-metrics (every request, by route template) → CSRF token insertion → page cache → FastAPI.
+security headers (``web/headers.py``, around the error pages too) → metrics (every request, by
+route template) → CSRF token insertion → page cache → FastAPI.
 Errors become a 4xx page (HTML) or ``{"error": ...}`` (JSON under ``/api``), never a bare 500.
 """
 
@@ -22,6 +23,7 @@ from paperboard.web.apidocs import install_api_docs
 from paperboard.web.auth import SessionCookies, current_member
 from paperboard.web.cache import CacheMiddleware, PageCache
 from paperboard.web.errors import install_error_handlers
+from paperboard.web.headers import wrap as wrap_in_security_headers
 from paperboard.web.metrics import MetricsMiddleware, SiteMetrics
 from paperboard.web.ondemand import OnDemandIndexer
 from paperboard.web.rendering import make_templates
@@ -85,6 +87,8 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.add_middleware(CacheMiddleware, cache=app.state.cache)
     app.add_middleware(CsrfMiddleware, tokens=app.state.csrf)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    # Outermost of all, around the 500 page too: CSP, frame and sniffing rules, HSTS under https.
+    wrap_in_security_headers(app, https=ctx.settings.resolved_base_url.startswith("https://"))
     return app
 
 

@@ -21,6 +21,7 @@ from paperboard.errors import UserError
 from paperboard.services import subscriptions
 from paperboard.services.subscriptions import MANAGE, UNSUBSCRIBE, InvalidLink
 from paperboard.web.errors import error_response
+from paperboard.web.headers import mail_preview_policy
 from paperboard.web.rendering import page
 from paperboard.web.security import csrf_exempt
 
@@ -172,7 +173,7 @@ async def dev_mail_message(request: Request, name: str):
     message = BytesParser(policy=policy.default).parsebytes(raw)
     text = message.get_body(preferencelist=("plain",))
     html = message.get_body(preferencelist=("html",))
-    return _page(
+    response = _page(
         request,
         "dev_mail_message.html",
         str(message["Subject"] or "(no subject)"),
@@ -181,3 +182,5 @@ async def dev_mail_message(request: Request, name: str):
         text=text.get_content() if text is not None else None,
         html=html.get_content() if html is not None else None,
     )
+    response.headers["content-security-policy"] = mail_preview_policy()  # the mail's inline styles
+    return response
