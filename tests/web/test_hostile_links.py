@@ -19,7 +19,6 @@ from lxml import html as lxml_html
 from sqlalchemy import insert, select
 
 from paperboard.adapters.mail.compose import MailTemplates
-from paperboard.adapters.store.database import Database
 from paperboard.adapters.store.migrate import upgrade
 from paperboard.adapters.store.schema import papers
 from paperboard.domain.links import safe_link

@@ -59,10 +59,10 @@ def safe_link(url: object) -> str | None:
         return None
     try:
         parts = urlsplit(url)
-        parts.port  # raises ValueError on a port that is not a number in range
+        port = parts.port  # ValueError when it is not a number up to 65535
     except ValueError:
         return None
-    if "@" in parts.netloc or not parts.hostname:
+    if "@" in parts.netloc or not parts.hostname or port == 0:
         return None
     return url if _is_host(parts.hostname, bracketed=parts.netloc.startswith("[")) else None
 
