@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -130,3 +132,44 @@ def test_the_graph_never_loads_usearch_before_onnxruntime():
     )
     finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert finished.returncode == 0 and "alive" in finished.stdout, finished.stderr[-2000:]
+
+
+def test_a_search_request_never_waits_for_the_graph_and_loses_nothing_built_meanwhile(sqlite_database, tmp_path, monkeypatch):
+    """Crossing the threshold from a search builds the graph on a thread: searches stay exact
+    meanwhile, and vectors added or replaced during the build are in the graph swapped in."""
+    from paperboard.adapters.search import vectors as vectors_module
+
+    rng = np.random.default_rng(11)
+    ids = [f"2603.{n:05d}" for n in range(50)]
+    vectors = _unit(rng, 50)
+    _store(sqlite_database, ids[:40], vectors[:40])
+    release = threading.Event()
+    real_new_graph = vectors_module._new_graph
+
+    def slow_new_graph(matrix):  # the build takes as long as the test says
+        assert release.wait(60)
+        return real_new_graph(matrix)
+
+    monkeypatch.setattr(vectors_module, "_new_graph", slow_new_graph)
+    index = VectorIndex(MODEL, tmp_path, ann_threshold=10)
+    with sqlite_database.read() as connection:
+        assert index.sync(connection, graph_in_background=True) == 40
+    assert not index.approximate  # the build is still running; this search is exact
+    assert [h[0] for h in index.search(vectors[7], 3)] == _exact_order(vectors[7], ids[:40], vectors[:40])[:3]
+
+    moved = -vectors[0]
+    _store(sqlite_database, ids[40:], vectors[40:])
+    with sqlite_database.write() as connection:
+        save_embeddings(connection, MODEL, [EmbeddingRow(ids[0], moved, "h2")])
+    with sqlite_database.read() as connection:
+        assert index.sync(connection, graph_in_background=True) == 11
+    release.set()
+    index.wait_for_graph(60)
+    assert index.approximate and len(index) == 50
+    expected = np.vstack([moved, vectors[1:]])
+    for probe in (moved, vectors[45], vectors[3]):
+        assert [h[0] for h in index.search(probe, 3)] == _exact_order(probe, ids, expected)[:3]
+    index.save()  # waits for nothing now, writes the graph
+    again = VectorIndex(MODEL, tmp_path, ann_threshold=10)
+    with sqlite_database.read() as connection:
+        assert again.sync(connection) == 0 and again.approximate and len(again) == 50

@@ -232,7 +232,7 @@ def _semantic(ctx, connection, keywords: KeywordIndex, query: Query, kq: Keyword
         notes.append("Search by meaning is starting up (the embedding model is being prepared); these match your words.")
         return []
     vectors = vector_index(ctx, embedder.model_id)
-    vectors.sync(connection)
+    vectors.sync(connection, graph_in_background=True)  # a page never waits for an HNSW build
     if not len(vectors):
         notes.append("Search by meaning starts once papers are embedded (paperboard embed); these match your words.")
         return []
@@ -314,7 +314,7 @@ def similar_papers(ctx: AppContext, paper_id: str, k: int = 10) -> list[SearchHi
     model = embedder.model_id
     vectors = vector_index(ctx, model)
     with ctx.database.read() as connection:
-        vectors.sync(connection)
+        vectors.sync(connection, graph_in_background=True)
         vector = vectors.vector_of(paper_id)
         if vector is None:
             return []

@@ -43,7 +43,7 @@ def warm_up(ctx: AppContext) -> str:
         return f"search ready by words only ({time.monotonic() - started:.1f} s); search by meaning is off: {error}"
     vectors = vector_index(ctx, embedder.model_id)
     with ctx.database.read() as connection:
-        vectors.sync(connection)
+        vectors.sync(connection, graph_in_background=True)  # searches go on meanwhile
     return f"search ready in {time.monotonic() - started:.1f} s: words and meaning ({len(vectors):,} papers embedded)"
 
 

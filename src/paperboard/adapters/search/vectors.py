@@ -54,10 +54,19 @@ class VectorIndex:
         self._watermark: datetime | None = None
         self._unsaved = 0
         self._loaded = False
+        # A graph being built on a thread (``sync(..., graph_in_background=True)``) and the rows of
+        # its snapshot replaced meanwhile, to re-add when it is swapped in.
+        self._builder: threading.Thread | None = None
+        self._replaced_while_building: set[int] = set()
 
     # -- keeping current ----------------------------------------------------------------------
-    def sync(self, connection: Connection) -> int:
-        """Load vectors stored since the last sync; return how many were new or changed."""
+    def sync(self, connection: Connection, *, graph_in_background: bool = False) -> int:
+        """Load vectors stored since the last sync; return how many were new or changed.
+
+        Crossing ``ann_threshold`` builds the HNSW graph: seconds for 10,000 vectors, more on a busy
+        machine. A search request passes ``graph_in_background`` so that it never waits for that:
+        the graph is built on a thread while searches stay exact, and swapped in when ready.
+        """
         with self._lock:
             if not self._loaded:
                 self._load_saved()
@@ -80,9 +89,9 @@ class VectorIndex:
                 self._watermark = created_at if self._watermark is None else max(self._watermark, created_at)
             if not ids:
                 return 0
-            return self._add(ids, np.vstack(vectors).astype(np.float32, copy=False))
+            return self._add(ids, np.vstack(vectors).astype(np.float32, copy=False), graph_in_background)
 
-    def _add(self, ids: list[str], vectors: np.ndarray) -> int:
+    def _add(self, ids: list[str], vectors: np.ndarray, graph_in_background: bool = False) -> int:
         """Add new vectors, replace changed ones; return how many of either."""
         dimension = self._dimension()
         if dimension not in (0, vectors.shape[1]):
@@ -99,8 +108,13 @@ class VectorIndex:
             self._matrix = np.vstack(parts)
             for row, vector in replaced:
                 self._matrix[row] = vector
-            if len(self._ids) >= self.ann_threshold:
-                self._build_graph()
+                if self._builder is not None:
+                    self._replaced_while_building.add(row)
+            if len(self._ids) >= self.ann_threshold and self._builder is None:
+                if graph_in_background:
+                    self._start_building()
+                else:
+                    self._build_graph()
         else:
             for row, _vector in replaced:
                 self._graph.remove(row)
@@ -126,17 +140,36 @@ class VectorIndex:
         return np.asarray(self._graph.get(np.asarray(rows, dtype=np.uint64)), dtype=np.float32).reshape(len(rows), -1)
 
     def _build_graph(self) -> None:
-        graph = _usearch_index()(
-            ndim=self._matrix.shape[1],
-            metric="ip",
-            dtype="f32",
-            connectivity=_CONNECTIVITY,
-            expansion_add=_EXPANSION_ADD,
-            expansion_search=_EXPANSION_SEARCH,
-        )
-        graph.add(np.arange(len(self._ids), dtype=np.uint64), self._matrix, threads=_threads())
-        self._graph = graph
+        self._graph = _new_graph(self._matrix)
         self._matrix = np.zeros((0, 0), dtype=np.float32)
+
+    def _start_building(self) -> None:
+        """Build the graph from a snapshot on a thread (searches stay exact meanwhile); then, under
+        the lock, add what arrived since the snapshot, re-add what was replaced, and swap it in."""
+        snapshot = self._matrix[: len(self._ids)].copy()
+        self._replaced_while_building = set()
+
+        def build() -> None:
+            graph = _new_graph(snapshot)
+            with self._lock:
+                rows = len(self._ids)
+                if rows > len(snapshot):
+                    graph.add(np.arange(len(snapshot), rows, dtype=np.uint64), self._matrix[len(snapshot) : rows],
+                              threads=_threads())
+                for row in sorted(r for r in self._replaced_while_building if r < len(snapshot)):
+                    graph.remove(row)
+                    graph.add(np.array([row], dtype=np.uint64), self._matrix[row : row + 1])
+                self._graph, self._matrix = graph, np.zeros((0, 0), dtype=np.float32)
+                self._builder = None
+
+        self._builder = threading.Thread(target=build, name="paperboard-hnsw-build", daemon=True)
+        self._builder.start()
+
+    def wait_for_graph(self, timeout: float | None = None) -> None:
+        """Until a graph being built on a thread is swapped in (a save, a test)."""
+        builder = self._builder
+        if builder is not None:
+            builder.join(timeout)
 
     # -- files beside the database ------------------------------------------------------------
     def _paths(self) -> tuple[Path, Path] | None:
@@ -148,6 +181,7 @@ class VectorIndex:
     def save(self) -> None:
         """Write the graph and its ids (atomically: a crash leaves the old pair or the new)."""
         paths = self._paths()
+        self.wait_for_graph()
         if paths is None or self._graph is None:
             return
         graph_path, meta_path = paths
@@ -213,6 +247,19 @@ class VectorIndex:
             found = graph.search(vector, wanted)
         hits = [(ids[int(row)], 1.0 - float(distance)) for row, distance in zip(found.keys, found.distances)]
         return [hit for hit in hits if hit[0] != exclude][:k]
+
+
+def _new_graph(matrix: np.ndarray):
+    graph = _usearch_index()(
+        ndim=matrix.shape[1],
+        metric="ip",
+        dtype="f32",
+        connectivity=_CONNECTIVITY,
+        expansion_add=_EXPANSION_ADD,
+        expansion_search=_EXPANSION_SEARCH,
+    )
+    graph.add(np.arange(len(matrix), dtype=np.uint64), matrix, threads=_threads())
+    return graph
 
 
 def _exact(vector, k, matrix, rows, ids, exclude) -> list[tuple[str, float]]:
