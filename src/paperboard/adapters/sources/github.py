@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 
 import httpx
 
+from paperboard.adapters.sources.http import MAX_ANSWER_BYTES, send_bounded
 from paperboard.domain.star_history import github_repository
 from paperboard.errors import SourceUnavailable
 from paperboard.settings import Settings
@@ -83,8 +84,10 @@ class GitHubClient:
         backoff_seconds: float = 1.0,
         longest_wait_seconds: float = SECONDARY_LIMIT_DEFAULT_WAIT,
         clock: Callable[[], float] = time.time,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
         self.max_retries = max_retries
+        self.max_answer_bytes = max_answer_bytes
         self.backoff_seconds = backoff_seconds
         # A server-requested pause longer than this ends the run instead of stalling it.
         self.longest_wait_seconds = longest_wait_seconds
@@ -151,7 +154,9 @@ class GitHubClient:
         """The answer, or why to try again and after how long (None: back off)."""
         try:
             self.requests_sent += 1
-            response = self._http.get(path, headers=headers)
+            response = send_bounded(self._http, self._http.build_request("GET", path, headers=headers), self.max_answer_bytes)
+        except httpx.DecodingError as error:
+            raise SourceUnavailable(f"GitHub {path} sent an answer that cannot be decompressed ({_first_line(error)})") from None
         except httpx.TransportError as error:
             # Refused, reset or cut connections and timeouts all land here.
             return _Retry(f"connection failed ({_first_line(error)})")

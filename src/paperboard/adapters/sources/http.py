@@ -9,6 +9,10 @@ When it gives up it raises :class:`~paperboard.errors.SourceUnavailable` naming 
 cannot be reached at all (its name does not resolve, the connection is refused, no route) raises
 :class:`~paperboard.errors.SourceUnreachable` at once, naming the cause: waiting seconds between
 retries does not bring a network back, and an offline site should say so, not hang.
+
+Every answer is read through :func:`send_bounded` (the GitHub client's too): decompressed as it
+arrives and refused past ``MAX_ANSWER_BYTES`` with a one-line :class:`AnswerTooLarge`, so a small
+gzip bomb (2 MB that inflate to 2 GB) ends the run with a message instead of a MemoryError.
 """
 
 from __future__ import annotations
@@ -36,6 +40,39 @@ RETRYABLE_STATUSES = frozenset({408, 425, 429})
 # A Retry-After longer than this is a maintenance window, not back-pressure: give up and say so.
 LONGEST_RETRY_AFTER_SECONDS = 600.0
 LONGEST_BACKOFF_SECONDS = 120.0
+# The largest answer once decompressed: an OAI-PMH page of 1,000 records is a few MB, an API page
+# of 200 entries under one; a bomb inflates a thousandfold.
+MAX_ANSWER_BYTES = 64 * 2**20
+# Headers that describe the body as it came over the wire, not as it is once read.
+_WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+
+
+class AnswerTooLarge(SourceUnavailable):
+    """An answer past the size limit once decompressed: refused, not retried (a bomb stays one)."""
+
+
+def send_bounded(http: httpx.Client, request: httpx.Request, limit: int = MAX_ANSWER_BYTES) -> httpx.Response:
+    """``request``'s answer read whole, decompressed, and at most ``limit`` bytes of it: a declared
+    ``Content-Length`` past the limit is refused before reading, a longer stream as it crosses it.
+    The returned response holds the decoded body (``.content``, ``.json()``) and is closed."""
+    response = http.send(request, stream=True)
+    try:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise AnswerTooLarge(f"{request.url} sent an answer of {int(declared):,} bytes (at most {limit:,} are read)")
+        chunks, size = [], 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise AnswerTooLarge(
+                    f"{request.url} sent an answer larger than {limit:,} bytes once decompressed "
+                    "(a decompression bomb?); refused"
+                )
+            chunks.append(chunk)
+    finally:
+        response.close()
+    headers = [(name, value) for name, value in response.headers.multi_items() if name.lower() not in _WIRE_HEADERS]
+    return httpx.Response(response.status_code, headers=headers, content=b"".join(chunks), request=request)
 
 
 @dataclass(frozen=True)
@@ -83,8 +120,10 @@ class PoliteClient:
         max_retries: int = 5,
         backoff_seconds: float | None = None,
         service: str = "the server",
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
         self.service = service  # who is unreachable, in messages: "arXiv is unreachable: ..."
+        self.max_answer_bytes = max_answer_bytes
         self.delay_seconds = delay_seconds
         self.max_retries = max_retries
         # The first backoff step equals the polite delay unless told otherwise; tests set both to ~0.
@@ -163,8 +202,10 @@ class PoliteClient:
     ) -> Fetched | _Failure:
         """One try: the answer, or what went wrong (with the wait the server asked for, if any)."""
         try:
-            response = self._http.send(request)
+            response = send_bounded(self._http, request, self.max_answer_bytes)
             content = response.content
+        except httpx.DecodingError as error:
+            raise SourceUnavailable(f"{shown_url} sent an answer that cannot be decompressed ({_describe(error)})") from None
         except httpx.TimeoutException as error:
             return _Failure(f"timed out ({type(error).__name__})")
         except httpx.TransportError as error:
