@@ -64,6 +64,13 @@ class Settings(BaseSettings):
         2.0, ge=0, description="How often a web process checks the database for changes before serving "
         "a cached page, in seconds; 0 turns the page cache off.",
     )
+    web_max_form_bytes: int = Field(
+        64 * 1024, ge=1024, description="Largest request body a form may send, in bytes (raised to fit the "
+        "longest comment, COMMENT_MAX_CHARS); past it the answer is 413, the rest unread.",
+    )
+    web_max_api_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Largest request body the JSON API (/api/) takes, in bytes; past it the answer is 413, the rest unread.",
+    )
     on_demand_timeout_seconds: float = Field(
         8.0, ge=0, description="How long a paper page waits for an unknown arXiv id to be fetched from "
         "arXiv; 0 turns on-demand indexing off.",

@@ -2,7 +2,7 @@
 
 ``create_app(ctx)`` wires everything for one :class:`AppContext`. Middleware, outermost first:
 security headers (``web/headers.py``, around the error pages too) → metrics (every request, by
-route template) → CSRF token insertion → page cache → FastAPI.
+route template) → CSRF token insertion → request body limits (``web/limits.py``) → page cache → FastAPI.
 Errors become a 4xx page (HTML) or ``{"error": ...}`` (JSON under ``/api``), never a bare 500.
 """
 
@@ -24,6 +24,7 @@ from paperboard.web.auth import SessionCookies, current_member
 from paperboard.web.cache import CacheMiddleware, PageCache
 from paperboard.web.errors import install_error_handlers
 from paperboard.web.headers import wrap as wrap_in_security_headers
+from paperboard.web.limits import BodyLimitMiddleware, BodyLimits
 from paperboard.web.metrics import MetricsMiddleware, SiteMetrics
 from paperboard.web.ondemand import OnDemandIndexer
 from paperboard.web.rendering import make_templates
@@ -63,6 +64,11 @@ def create_app(ctx: AppContext) -> FastAPI:
         max_age_seconds=ctx.settings.session_days * 86400,
     )
     app.state.metrics = SiteMetrics()
+    app.state.body_limits = BodyLimits(
+        form_bytes=ctx.settings.web_max_form_bytes,
+        api_bytes=ctx.settings.web_max_api_body_bytes,
+        comment_chars=ctx.settings.comment_max_chars,
+    )
     app.state.cache = PageCache(lambda: feed.data_version(ctx), check_seconds=ctx.settings.web_cache_seconds)
     app.state.indexer = OnDemandIndexer(ctx, timeout_seconds=ctx.settings.on_demand_timeout_seconds)
 
@@ -85,6 +91,8 @@ def create_app(ctx: AppContext) -> FastAPI:
     install_error_handlers(app)
 
     app.add_middleware(CacheMiddleware, cache=app.state.cache)
+    # Inside CSRF, so its 413 page gets the visitor's token like any other page.
+    app.add_middleware(BodyLimitMiddleware, limits=app.state.body_limits)
     app.add_middleware(CsrfMiddleware, tokens=app.state.csrf)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     # Outermost of all, around the 500 page too: CSP, frame and sniffing rules, HSTS under https.
