@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from paperboard.adapters.sources.http import MAX_ANSWER_BYTES
 from paperboard.adapters.store.database import Database
 from paperboard.adapters.store.schema import harvest_checkpoints, papers
-from tests.cli.test_ingest_cli import _error_line, arxiv, paperboard  # noqa: F401 - fixtures
+from tests.cli.test_ingest_cli import _error_line, arxiv, paperboard  # noqa: F401, F811 - fixtures
 from tests.fakes_arxiv import ATOM_TYPE, ApiCorpus, Reply, atom_entry
 
 
