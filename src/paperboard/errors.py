@@ -16,3 +16,9 @@ class SourceUnavailable(UserError):
 class SourceUnreachable(SourceUnavailable):
     """Its host cannot be reached at all (the name does not resolve, nothing listens): retrying
     within seconds would not help, so this is said at once instead of after a round of retries."""
+
+
+class WorkLeft(UserError):
+    """The command did what it could and left work a rerun finishes (digests not settled yet)."""
+
+    exit_code = 5

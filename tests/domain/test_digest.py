@@ -82,6 +82,20 @@ def test_window_reaches_back_to_the_last_digest_but_not_too_far():
     assert content_window(period, "garbage").since == date(2026, 4, 16)
 
 
+def test_a_first_digest_that_never_went_out_widens_the_next_window():
+    thursday = period_for("daily", date(2026, 4, 16))
+    # Tuesday's digest failed and none was ever delivered: Thursday's reaches back to Tuesday.
+    assert content_window(thursday, None, "daily:2026-04-14").since == date(2026, 4, 14)
+    # A failed Monday reaches back over the weekend, as Monday's own window did.
+    assert content_window(thursday, None, "daily:2026-04-13").since == date(2026, 4, 11)
+    # A delivered digest wins: its window already covers any later period that failed.
+    assert content_window(thursday, "daily:2026-04-14", "daily:2026-04-13").since == date(2026, 4, 15)
+    # The owed period is this one (a retry), or unreadable: the nominal window.
+    assert content_window(thursday, None, "daily:2026-04-16").since == date(2026, 4, 16)
+    assert content_window(thursday, None, "garbage").since == date(2026, 4, 16)
+    assert (content_window(thursday, None, "daily:2026-01-05").until - content_window(thursday, None, "daily:2026-01-05").since).days == MAX_WINDOW_DAYS - 1
+
+
 def test_weekly_window_is_seven_days_ending_on_its_monday():
     assert content_window(period_for("weekly", MONDAY), None) == ContentWindow(date(2026, 4, 7), MONDAY)
 

@@ -55,6 +55,7 @@ class ScriptedHandler(SinkHandler):
         self.data_replies: dict[str, deque[str]] = defaultdict(deque)
         self.delay_seconds = 0.0
         self.drop_after_data: set[str] = set()
+        self.drop_after_data_once: set[str] = set()  # dropped at the next DATA only
         self.attempts: dict[str, int] = defaultdict(int)
         self.lock = threading.Lock()
 
@@ -74,7 +75,8 @@ class ScriptedHandler(SinkHandler):
         if scripted:
             return scripted
         reply = await super().handle_DATA(server, session, envelope)
-        if recipient in self.drop_after_data:
+        if recipient in self.drop_after_data or recipient in self.drop_after_data_once:
+            self.drop_after_data_once.discard(recipient)
             server.transport.close()  # the mail is kept, but the client never hears the 250
         return reply
 
@@ -134,6 +136,8 @@ def environment_for(settings: Settings) -> dict[str, str]:
         PAPERBOARD_SMTP_PORT=str(settings.smtp_port),
         PAPERBOARD_MAIL_FROM=settings.mail_from,
         PAPERBOARD_MAIL_RETRY_BASE_SECONDS=str(settings.mail_retry_base_seconds),
+        PAPERBOARD_MAIL_MAX_ATTEMPTS=str(settings.mail_max_attempts),
+        PAPERBOARD_DIGEST_CLAIM_LEASE_SECONDS=str(settings.digest_claim_lease_seconds),
         PAPERBOARD_SECRET_KEY=settings.secret_key,
         PAPERBOARD_CONFIG=str(settings.home / "absent.toml"),
         PYTHONPATH=str(ROOT / "src"),

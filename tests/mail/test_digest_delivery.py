@@ -5,6 +5,7 @@ SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
+import random
 import signal
 import subprocess
 import sys
@@ -16,9 +17,10 @@ from datetime import datetime
 import pytest
 
 from paperboard.adapters.store import digests as store
+from paperboard.domain.digest import digest_message_id
 from paperboard.errors import SourceUnavailable
 from paperboard.services.context import AppContext
-from paperboard.services.digest import CLAIM_BATCH, DigestRun, preview_digest, resolve_period, send_digests
+from paperboard.services.digest import CLAIM_BATCH, RECORD_EVERY, DigestRun, preview_digest, resolve_period, send_digests
 from tests.mail.conftest import (
     DAY,
     NEXT_DAY,
@@ -115,16 +117,6 @@ def test_permanent_refusal_at_rcpt_marks_bouncing_and_stops_sends(ctx, sink):
     assert "gone@example.org" not in sink.recipients()
 
 
-def test_a_mail_in_doubt_is_not_sent_again(ctx, sink):
-    add_subscribers(ctx, ["doubt@example.org"])
-    sink.handler.drop_after_data.add("doubt@example.org")
-    report = send_digests(ctx, "daily", day=DAY)
-    assert report.in_doubt == 1
-    sink.handler.drop_after_data.clear()
-    send_digests(ctx, "daily", day=DAY)
-    assert sink.recipients() == ["doubt@example.org"]
-
-
 def test_an_unreachable_relay_stops_the_run_and_a_rerun_delivers(tmp_path, database_url, sink):
     down = AppContext(settings_for(tmp_path / "home", database_url, sink, smtp_port=free_port()))
     down.migrate()
@@ -197,35 +189,52 @@ def test_two_threads_at_once_still_send_one_each(ctx, sink):
     assert sum(r.sent for r in reports) == len(emails)
 
 
-def test_kill_9_in_the_middle_then_rerun_sends_nobody_two(ctx, sink):
-    emails = _emails(2 * CLAIM_BATCH + 20)
+def test_kill_9_at_five_random_points_then_everyone_holds_one_digest(tmp_path, database_url, sink):
+    """The issue's done-when, smaller (bench/digest_kill.py runs it with 1,000 subscribers):
+    ``digest send`` killed with SIGKILL five times at random points, each run resuming the last,
+    then one run to the end. Every subscriber holds the period's digest under its one Message-ID;
+    copies beyond one (a kill between a mail's delivery and its record) stay within RECORD_EVERY
+    a kill, and receivers drop them by Message-ID."""
+    ctx = AppContext(settings_for(tmp_path / "home", database_url, sink, digest_claim_lease_seconds=1.0))
+    ctx.migrate()
+    seed_papers(ctx.database)
+    emails = _emails(4 * CLAIM_BATCH)
     add_subscribers(ctx, emails)
-    sink.handler.delay_seconds = 0.05
+    sink.handler.delay_seconds = 0.005
+    rng = random.Random(16)
     command = [sys.executable, "-m", "paperboard", "digest", "send", "--period", "daily", "--date", DAY.isoformat()]
-    worker = subprocess.Popen(command, env=environment_for(ctx.settings), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while len(sink.messages()) < 5 and time.monotonic() < deadline and worker.poll() is None:
-        time.sleep(0.02)
-    worker.send_signal(signal.SIGKILL)
-    worker.wait()
-    received_before = Counter(sink.recipients())
-    assert 5 <= sum(received_before.values()) < len(emails), "the kill must land in the middle of the run"
+    killed_while_sending = 0
+    for _ in range(5):
+        before = len(sink.folder.names())
+        worker = subprocess.Popen(command, env=environment_for(ctx.settings), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # A random point: after a random number of the mails still owed, or a random time after start
+        # (which may land in start-up, a claim, a lease wait or a send).
+        if rng.random() < 0.7:
+            target, deadline = before + rng.randint(1, max(1, (len(emails) - before) // 3)), time.monotonic() + 60
+        else:
+            target, deadline = len(emails) * 2, time.monotonic() + rng.uniform(0.5, 4.0)
+        while len(sink.folder.names()) < target and time.monotonic() < deadline and worker.poll() is None:
+            time.sleep(0.005)
+        killed_while_sending += worker.poll() is None and len(sink.folder.names()) > before
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+    assert killed_while_sending >= 3, "most kills must land while mail is going out"
+    received_before_the_last_run = len(sink.folder.names())
+    assert 0 < received_before_the_last_run
 
-    ledger = _ledger(ctx)
-    left_sending = {e for e, row in ledger.items() if row["status"] == "sending"}
-    assert 0 < len(left_sending) <= CLAIM_BATCH
-
-    sink.handler.delay_seconds = 0
-    rerun = run_cli(ctx.settings, "digest", "send", "--period", "daily", "--date", DAY.isoformat(), "--json")
-    assert rerun.returncode == 0, rerun.stderr
-    report = json.loads(rerun.stdout)
-    assert report["left_sending"] == len(left_sending)
-
-    received = Counter(sink.recipients())
-    assert max(received.values()) == 1, "somebody got two digests"
-    assert set(received) | left_sending == set(emails)  # everyone else got theirs
-    ledger = _ledger(ctx)
-    assert all(received[e] == 1 for e, row in ledger.items() if row["status"] == "sent")
+    final = run_cli(ctx.settings, "digest", "send", "--period", "daily", "--date", DAY.isoformat(), "--json")
+    assert final.returncode == 0, final.stderr
+    assert json.loads(final.stdout)["work_left"] == 0
+    message_ids: dict[str, set[str]] = {}
+    copies = Counter()
+    for message in sink.messages():
+        (recipient,) = message.get_all("Delivered-To")
+        message_ids.setdefault(recipient, set()).add(message["Message-ID"])
+        copies[recipient] += 1
+    assert set(message_ids) == set(emails), "somebody got no digest"
+    assert all(ids == {digest_message_id(KEY, e, "papers.example.org")} for e, ids in message_ids.items())
+    assert sum(copies.values()) - len(emails) <= 5 * RECORD_EVERY
+    assert {row["status"] for row in _ledger(ctx).values()} == {"sent"}
 
 
 def test_preview_shows_the_digest_without_sending_or_claiming(ctx, sink, cli):

@@ -14,7 +14,7 @@ import typer
 from paperboard.cli.app import app
 from paperboard.cli.common import console, context, print_json, progress, stdout
 from paperboard.domain.days import DayOutOfRange, within_range
-from paperboard.errors import UserError
+from paperboard.errors import UserError, WorkLeft
 
 digest_app = typer.Typer(help="Digest mail: preview one subscriber's, or send a period's.", no_args_is_help=True)
 app.add_typer(digest_app, name="digest")
@@ -101,7 +101,11 @@ def send(
     dry_run: bool = typer.Option(False, "--dry-run", help="Count what would be sent; claim and send nothing."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
-    """Send the period's digest to every confirmed subscriber who has not had it (safe to rerun)."""
+    """Send the period's digest to every confirmed subscriber who has not had it (safe to rerun).
+
+    Exits 5, with a line saying what is left, when digests of the period are still unsettled
+    (sending elsewhere, deferred, in doubt): run it again to finish them.
+    """
     from paperboard.services.digest import DigestRun, resolve_period
 
     ctx = context()
@@ -109,10 +113,51 @@ def send(
     if as_json:
         report = DigestRun(ctx, run_period, dry_run=dry_run).run()
         print_json(report.as_dict())
+    else:
+        with progress() as bar:
+            run = DigestRun(ctx, run_period, dry_run=dry_run, on_wait=lambda line: bar.console.print(line, highlight=False))
+            task = bar.add_task(f"{run_period.key}{' (dry run)' if dry_run else ''}", total=run.count_due())
+            run.on_progress = lambda n: bar.advance(task, n)
+            report = run.run()
+        stdout.print(report.summary(), highlight=False)
+    if report.work_left:
+        raise WorkLeft(report.what_is_left())
+
+
+@digest_app.command("status")
+def status(
+    period: str = typer.Option(None, "--period", help="daily or weekly (default: both)."),
+    day: str = typer.Option(None, "--date", help="The day whose period to show (default: today, UTC)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the ledger as JSON."),
+) -> None:
+    """Show a period's digest ledger: how many sent, empty, failed…, and the rows needing attention."""
+    from paperboard.services.digest import periods_on
+    from paperboard.services.digest_report import ledger_status
+
+    ctx = context()
+    statuses = [ledger_status(ctx, p) for p in periods_on(_day(day), period)]
+    if as_json:
+        print_json([s.as_dict() for s in statuses])
         return
-    with progress() as bar:
-        run = DigestRun(ctx, run_period, dry_run=dry_run)
-        task = bar.add_task(f"{run_period.key}{' (dry run)' if dry_run else ''}", total=run.count_due())
-        run.on_progress = lambda n: bar.advance(task, n)
-        report = run.run()
-    stdout.print(report.summary(), highlight=False)
+    for found in statuses:
+        counts = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in sorted(found.counts.items())) or "no digest claimed yet"
+        lines = [f"{found.period}: {counts}; {found.due} due and not claimed"]
+        lines += ["  " + _attention_line(row) for row in found.attention[:_ROWS_PRINTED]]
+        if found.attention_total > _ROWS_PRINTED:
+            lines.append(f"  … and {found.attention_total - _ROWS_PRINTED} more (--json lists up to {len(found.attention)})")
+        if found.advice:
+            lines.append(f"  {found.advice}")
+        stdout.print("\n".join(lines), highlight=False, soft_wrap=True)
+
+
+_ROWS_PRINTED = 20
+
+
+def _attention_line(row: dict) -> str:
+    when = {
+        "sending": f"claimed {row['claimed_at']:%Y-%m-%d %H:%M:%S}",
+        "deferred": f"next try {row['next_attempt_at']:%Y-%m-%d %H:%M:%S}" if row["next_attempt_at"] else "",
+        "in_doubt": f"next try {row['next_attempt_at']:%Y-%m-%d %H:%M:%S}" if row["next_attempt_at"] else "out of attempts",
+    }.get(row["status"], "")
+    details = [f"attempt {row['attempts']}", when, row["last_error"] or ""]
+    return f"{row['status']:<9} {row['subscriber']}  " + "; ".join(d for d in details if d)

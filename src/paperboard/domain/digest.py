@@ -8,7 +8,9 @@ it later the same day (week); a daily digest missed for a whole day is not sent 
 Content window. A digest shows papers *new since the subscriber's last digest*: announced (or
 featured, for the trending section) after the day of the previous period they received, up to
 and including this period's day; never more than ``MAX_WINDOW_DAYS`` back. A first digest covers
-the nominal window: since the previous weekday (daily) or the previous seven days (weekly).
+the nominal window: since the previous weekday (daily) or the previous seven days (weekly), or
+since the nominal start of the first period owed to them when that one never went out. The window
+moves on only with a delivered digest, so a period that failed never empties the next one.
 
 Sections, in this order: trending, one per category, one per saved search, and for a subscriber
 linked to an account "recommended for you" (papers similar to those the member upvoted or
@@ -105,24 +107,38 @@ class ContentWindow:
         return day is not None and self.since <= day <= self.until
 
 
-def content_window(period: DigestPeriod, last_period_key: str | None) -> ContentWindow:
-    """Days whose papers are new to this subscriber (see the module's notes)."""
-    until = period.day
+def _nominal_since(period: DigestPeriod) -> date:
     if period.frequency == WEEKLY:
-        nominal = until - timedelta(days=6)
-    else:
-        previous = until - timedelta(days=1)
-        while previous.weekday() >= 5:
-            previous -= timedelta(days=1)
-        nominal = previous + timedelta(days=1)
-    since = nominal
-    if last_period_key:
-        try:
-            last = parse_period_key(last_period_key)
-        except ValueError:
-            last = None
-        if last is not None and last.day < until:
-            since = last.day + timedelta(days=1)
+        return period.day - timedelta(days=6)
+    previous = period.day - timedelta(days=1)
+    while previous.weekday() >= 5:
+        previous -= timedelta(days=1)
+    return previous + timedelta(days=1)
+
+
+def _parsed(key: str | None) -> DigestPeriod | None:
+    try:
+        return parse_period_key(key) if key else None
+    except ValueError:
+        return None
+
+
+def content_window(period: DigestPeriod, last_period_key: str | None, first_owed_key: str | None = None) -> ContentWindow:
+    """Days whose papers are new to this subscriber (see the module's notes).
+
+    ``last_period_key`` is the last period whose digest was delivered; ``first_owed_key`` the
+    earliest period whose digest was owed and not delivered (failed, bounced, in doubt, or left
+    ``sending`` by a killed run). It matters for a subscriber who never got a digest: without it
+    the window would be this period's nominal one, and the papers of the period that failed
+    would never reach them. A delivered digest always wins: the window starts after it.
+    """
+    until = period.day
+    since = _nominal_since(period)
+    last, owed = _parsed(last_period_key), _parsed(first_owed_key)
+    if last is not None and last.day < until:
+        since = last.day + timedelta(days=1)
+    elif last is None and owed is not None and owed.day < until:
+        since = min(since, _nominal_since(owed))
     return ContentWindow(max(since, until - timedelta(days=MAX_WINDOW_DAYS - 1)), until)
 
 

@@ -1,4 +1,4 @@
-"""Digest mail: build each subscriber's digest and send it exactly once per period.
+"""Digest mail: build each subscriber's digest and send it once per period.
 
 Send/commit order, and why
 --------------------------
@@ -6,18 +6,23 @@ Send/commit order, and why
    status ``sending`` — ``ON CONFLICT DO NOTHING`` on the unique (subscriber, period_key) — and
    COMMIT. Exactly one inserter wins each row, on SQLite and PostgreSQL alike, whether the
    other contender is a second worker running now or a rerun after a crash.
-2. *Send* each mail this run won, over one SMTP connection.
-3. *Record* what happened (``sent``, ``bounced``, ``failed``, ``empty``, ``in_doubt``, or
-   ``deferred`` with a retry time) and COMMIT.
+2. *Send* each mail this run won, over one SMTP connection, renewing the claims' lease while the
+   batch lasts.
+3. *Record* what happened (``sent``, ``bounced``, ``failed``, ``empty``, ``cancelled``, or
+   ``deferred`` / ``in_doubt`` with a retry time) every ``RECORD_EVERY`` mails, and COMMIT.
 
-Nothing leaves before its claim is committed, and a ``sending`` row is never sent again. So a
-run killed between 2 and 3 leaves up to one batch (``CLAIM_BATCH``) of ``sending`` rows whose
-subscribers may or may not have got the mail: they get no second one. We accept *at most once* in
-that window because a duplicate is what a subscriber sees and complains about, while a missed
-digest is made up by the next one (its window reaches back to the last digest actually sent).
-``digest send`` reports such rows. Only a failure that proves the relay did not take the message
-(a 4xx reply, a refused or broken connection before the end of DATA) makes a row ``deferred``
-and eligible for another attempt, after an exponential backoff, up to ``mail_max_attempts``.
+Nothing leaves before its claim is committed, and two live workers never hold the same row. A run
+killed between 2 and 3 leaves rows in ``sending`` whose mail may or may not have left; once their
+lease (``DIGEST_CLAIM_LEASE_SECONDS``) runs out, the next run takes them over and sends them
+again, and so it does with a mail ``in_doubt`` (the relay took the whole message and the answer
+never came). We choose *at least once* there because a missed digest is lost for good while a
+second copy is harmless: every copy of a (subscriber, period) digest carries the same
+``Message-ID`` (``digest_message_id``), by which mail stores and clients drop duplicates, and
+recording every ``RECORD_EVERY`` mails bounds the copies a kill can cause. A failure that proves
+the relay did not take the message (a 4xx reply, a refused or broken connection before the end
+of DATA) makes a row ``deferred``; both are retried after an exponential backoff, up to
+``mail_max_attempts``. A run that ends with rows it could not settle says so (``work_left``), and
+``paperboard digest send`` then exits non-zero.
 
 What goes in each mail, and how it reads, is ``digest_content.py``.
 """
@@ -28,8 +33,8 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 from paperboard.adapters.mail.sender import (
     MailConfigError,
@@ -42,55 +47,36 @@ from paperboard.adapters.mail.sender import (
     make_sender,
 )
 from paperboard.adapters.store import digests as store
-from paperboard.domain.digest import FREQUENCIES, Digest, DigestPeriod, digest_message_id, due_period, period_for
+from paperboard.domain.digest import (
+    FREQUENCIES,
+    Digest,
+    DigestPeriod,
+    digest_message_id,
+    due_period,
+    period_for,
+)
 from paperboard.domain.pacing import DomainPace, recipient_domain, retry_delay
 from paperboard.errors import SourceUnavailable, UserError
 from paperboard.services.context import AppContext
-from paperboard.services.digest_content import DigestBuilder, DigestRenderer, SearchPapers
+from paperboard.services.digest_content import (
+    DigestBuilder,
+    DigestRenderer,
+    SearchPapers,
+)
+from paperboard.services.digest_report import SendReport
 
 log = logging.getLogger("paperboard.digest")
 
 CLAIM_BATCH = 50
-RELAY_DOWN_AFTER = 10  # consecutive temporary failures that end a run early
+RECORD_EVERY = 10  # outcomes written per transaction: a kill resends at most this many delivered mails
+RELAY_DOWN_AFTER = 10  # consecutive temporary failures (or mails in doubt) that end a run early
 LONGEST_WAIT_IN_RUN = timedelta(minutes=15)  # a retry due later is left for the next run
+WATCH_SECONDS = 5.0  # how often a waiting run looks at rows another live worker holds
 _FLUSH = object()
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-# -- sending ------------------------------------------------------------------------------------
-@dataclass
-class SendReport:
-    period: str
-    dry_run: bool = False
-    considered: int = 0
-    sent: int = 0
-    empty: int = 0
-    bounced: int = 0
-    failed: int = 0
-    deferred: int = 0
-    in_doubt: int = 0
-    claimed_elsewhere: int = 0
-    left_sending: int = 0  # rows of this period still "sending" after the run: another worker's, or a killed run's
-    seconds: float = 0.0
-    errors: list[str] = field(default_factory=list)
-
-    def count(self, status: str) -> None:
-        setattr(self, status, getattr(self, status) + 1)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-    def summary(self) -> str:
-        verb = "would send" if self.dry_run else "sent"
-        parts = [f"{self.period}: {verb} {self.sent} of {self.considered} due", f"{self.empty} with nothing new"]
-        for name in ("bounced", "failed", "deferred", "in_doubt", "claimed_elsewhere", "left_sending"):
-            value = getattr(self, name)
-            if value:
-                parts.append(f"{value} {name.replace('_', ' ')}")
-        return ", ".join(parts) + f" ({self.seconds:.1f} s)"
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class DigestRun:
@@ -105,6 +91,7 @@ class DigestRun:
         dry_run: bool = False,
         search_papers: SearchPapers | None = None,
         on_progress: Callable[[int], None] | None = None,
+        on_wait: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -116,8 +103,10 @@ class DigestRun:
         self.renderer = DigestRenderer(ctx)
         self.report = SendReport(period.key, dry_run)
         self.pace = DomainPace(self.settings.mail_pace_per_domain_per_minute)
+        self.lease = timedelta(seconds=self.settings.digest_claim_lease_seconds)
         self.sender = sender
         self.on_progress = on_progress or (lambda n: None)
+        self.on_wait = on_wait or (lambda line: log.info("%s", line))
         self.sleep, self.clock = sleep, clock
         self._temporary_in_a_row = 0
 
@@ -140,12 +129,12 @@ class DigestRun:
             if batch:
                 self._deliver_batch(sender, batch)
             if not self.dry_run:
-                self._retry_deferred(sender)
+                self._settle_the_rest(sender)
         except SourceUnavailable as error:
             self._finish(started)
             raise SourceUnavailable(
                 f"{error}. So far {self.report.summary()}. Run again once the relay is back: "
-                "deferred digests are retried and none is sent twice."
+                "deferred digests are retried, and a copy sent again keeps its Message-ID."
             ) from error
         finally:
             if own_sender:
@@ -160,6 +149,7 @@ class DigestRun:
                 counts = store.ledger_counts(connection, self.period.key)
             self.report.left_sending = counts.get(store.SENDING, 0)
             self.report.deferred = counts.get(store.DEFERRED, 0)
+            self.report.in_doubt = counts.get(store.IN_DOUBT, 0)
 
     def _due(self) -> Iterator[store.Subscriber]:
         """Due subscribers, one claim batch per query: a fresh page leaves out what another
@@ -209,71 +199,133 @@ class DigestRun:
         with self.ctx.database.write() as connection:
             won = store.claim(connection, self.period.key, message_ids, _utcnow())
         self.report.claimed_elsewhere += len(batch) - len(won)
-        mine = [s for s in batch if s.email in won]
-        self._deliver_claimed(sender, [(s, 1) for s in mine])
+        self._deliver_claimed(sender, [(s, 1) for s in batch if s.email in won])
         self.on_progress(len(batch))
 
     def _deliver_claimed(self, sender: MailSender, claimed: list[tuple[store.Subscriber, int]]) -> None:
         """Send each claimed digest and record every outcome, even when the run must stop."""
+        pending = deque(claimed)
         outcomes: list[store.Outcome] = []
+        renewed = self.clock()
         try:
-            for index, (subscriber, attempt) in enumerate(claimed):
+            while pending:
+                if self.clock() - renewed > self.lease.total_seconds() / 3:
+                    self._record(outcomes)
+                    outcomes = []
+                    pending = self._renew(pending)
+                    renewed = self.clock()
+                    continue
+                subscriber, attempt = pending.popleft()
                 try:
                     outcomes.append(self._deliver_one(sender, subscriber, attempt))
                 except (MailConfigError, SourceUnavailable) as error:
-                    # Nothing of the rest left: give their claims back as retryable.
+                    # Nothing of the rest left: give their claims back as retryable now.
                     outcomes += [
-                        store.Outcome(s.email, store.DEFERRED, str(error), _utcnow()) for s, _ in claimed[index:]
+                        store.Outcome(s.email, store.DEFERRED, str(error), _utcnow(), attempt=n)
+                        for s, n in [(subscriber, attempt), *pending]
                     ]
+                    pending.clear()
                     raise SourceUnavailable(f"digests stopped: {error}") from error
+                if len(outcomes) >= RECORD_EVERY:
+                    self._record(outcomes)
+                    outcomes = []
         finally:
-            for outcome in outcomes:
-                if outcome.status != store.DEFERRED:  # deferred rows are counted from the ledger at the end
-                    self.report.count(outcome.status)
-            with self.ctx.database.write() as connection:
-                store.record_outcomes(connection, self.period.key, outcomes, _utcnow())
+            self._record(outcomes)
+
+    def _renew(self, pending: deque[tuple[store.Subscriber, int]]) -> deque[tuple[store.Subscriber, int]]:
+        """Move the lease of the claims still to send; drop any another worker took over."""
+        with self.ctx.database.write() as connection:
+            mine = store.renew_claims(connection, self.period.key, {s.email: n for s, n in pending}, _utcnow())
+        if len(mine) < len(pending):
+            log.warning("%s: %d claims were taken over by another worker before this one sent them", self.period.key, len(pending) - len(mine))
+        return deque((s, n) for s, n in pending if s.email in mine)
+
+    def _record(self, outcomes: list[store.Outcome]) -> None:
+        if not outcomes:
+            return
+        with self.ctx.database.write() as connection:
+            recorded = store.record_outcomes(connection, self.period.key, outcomes, _utcnow())
+        for outcome in outcomes:
+            if outcome.email not in recorded:
+                # Our lease ran out while this mail was on its way and another run took the row:
+                # it sends its own copy, under the same Message-ID.
+                log.warning("%s: %s was taken over by another worker; its outcome is theirs to record", self.period.key, outcome.email)
+            elif outcome.status not in store.RETRYABLE:  # those are counted from the ledger at the end
+                self.report.count(outcome.status)
 
     def _deliver_one(self, sender: MailSender, subscriber: store.Subscriber, attempt: int) -> store.Outcome:
         email = subscriber.email
         digest = self.builder.digest_for(subscriber)
         if digest.is_empty:
-            return store.Outcome(email, store.EMPTY)
+            return store.Outcome(email, store.EMPTY, attempt=attempt)
         mail = self.renderer.render(email, digest)
         try:
             sender.send(mail)
-        except TemporaryMailError as error:
+        except (TemporaryMailError, MailInDoubt) as error:
             self._temporary_in_a_row += 1
             if self._temporary_in_a_row >= RELAY_DOWN_AFTER:
                 raise SourceUnavailable(f"{RELAY_DOWN_AFTER} temporary SMTP failures in a row; last: {error}") from error
+            status = store.IN_DOUBT if isinstance(error, MailInDoubt) else store.DEFERRED
             if attempt >= self.settings.mail_max_attempts:
-                return store.Outcome(email, store.FAILED, f"gave up after {attempt} attempts: {error}")
+                # Out of attempts: a deferred mail surely did not leave (failed); one in doubt may
+                # have, so it stays in doubt, with no retry time, for a person to look at.
+                status = store.FAILED if status == store.DEFERRED else status
+                return store.Outcome(email, status, f"gave up after {attempt} attempts: {error}", attempt=attempt)
             wait = retry_delay(attempt, self.settings.mail_retry_base_seconds)
-            return store.Outcome(email, store.DEFERRED, str(error), _utcnow() + timedelta(seconds=wait))
+            return store.Outcome(email, status, str(error), _utcnow() + timedelta(seconds=wait), attempt=attempt)
         except RecipientRefused as error:
-            return store.Outcome(email, store.BOUNCED, str(error))
+            return store.Outcome(email, store.BOUNCED, str(error), attempt=attempt)
         except MessageRefused as error:
-            return store.Outcome(email, store.FAILED, str(error))
-        except MailInDoubt as error:
-            return store.Outcome(email, store.IN_DOUBT, str(error))
+            return store.Outcome(email, store.FAILED, str(error), attempt=attempt)
         self._temporary_in_a_row = 0
-        return store.Outcome(email, store.SENT)
+        return store.Outcome(email, store.SENT, attempt=attempt)
 
-    def _retry_deferred(self, sender: MailSender) -> None:
-        """Retry deferred rows of this period as their backoff ends (this run's and earlier runs')."""
+    def _settle_the_rest(self, sender: MailSender) -> None:
+        """Take again what this period still owes as it becomes due: deferred and in-doubt rows
+        after their backoff (this run's and earlier runs'), and rows a dead worker left in
+        ``sending`` once their lease ends. Waits up to ``LONGEST_WAIT_IN_RUN`` for the next one,
+        watching another live worker's rows settle meanwhile."""
+        said_waiting = False
         while True:
             now = _utcnow()
             with self.ctx.database.read() as connection:
-                ready = store.deferred_due(connection, self.period.key, now)
+                ready = store.retries_due(connection, self.period.key, now, now - self.lease)
             if ready:
-                with self.ctx.database.write() as connection:
-                    mine = [(s, n + 1) for s, n in ready if store.reclaim_deferred(connection, s.email, self.period.key, now)]
-                self._deliver_claimed(sender, mine)
+                self._take_over(sender, ready, now)
                 continue
             with self.ctx.database.read() as connection:
-                next_at = store.next_deferred_at(connection, self.period.key)
-            if next_at is None or next_at - now > LONGEST_WAIT_IN_RUN:
+                retry_at, oldest_claim = store.next_retry_times(connection, self.period.key)
+            due = [t for t in (retry_at, oldest_claim and oldest_claim + self.lease) if t is not None]
+            if not due:
                 return
-            self.sleep(max(0.01, (next_at - now).total_seconds()))
+            next_at = min(due)
+            if next_at - now > LONGEST_WAIT_IN_RUN:
+                return
+            if not said_waiting and oldest_claim is not None:
+                said_waiting = True
+                self.on_wait(
+                    f"{self.period.key}: waiting for digests another worker holds; those of a worker that "
+                    f"stopped are sent again after their lease ({self.lease.total_seconds():.0f} s)"
+                )
+            self.sleep(max(0.01, min(WATCH_SECONDS, (next_at - now).total_seconds())))
+
+    def _take_over(self, sender: MailSender, ready: list[store.Retry], now: datetime) -> None:
+        mine: list[tuple[store.Subscriber, int]] = []
+        cancelled: list[store.Outcome] = []
+        with self.ctx.database.write() as connection:
+            for retry in ready:
+                subscriber, attempt = retry.subscriber, retry.attempts + 1
+                if not store.take_over(connection, self.period.key, subscriber.email, retry.attempts, now, now - self.lease):
+                    continue  # another worker took it first
+                if subscriber.status != store.CONFIRMED or subscriber.bouncing:
+                    reason = "address bouncing" if subscriber.bouncing else f"subscription {subscriber.status}"
+                    cancelled.append(store.Outcome(subscriber.email, store.CANCELLED, reason, attempt=attempt))
+                    continue
+                mine.append((subscriber, attempt))
+                if retry.status != store.DEFERRED:
+                    self.report.resent += 1
+        self._record(cancelled)
+        self._deliver_claimed(sender, mine)
 
 
 # -- entry points -------------------------------------------------------------------------------
@@ -285,6 +337,15 @@ def resolve_period(frequency: str, day: date | None = None) -> DigestPeriod:
     if period is None:
         raise UserError(f"there is no daily digest on {day:%A} {day.isoformat()}: daily digests go out on weekdays")
     return period
+
+
+def periods_on(day: date | None, frequency: str | None = None) -> list[DigestPeriod]:
+    """The periods of ``day`` (default today, UTC): one frequency's, or every frequency's that
+    has one (no daily period on a weekend)."""
+    if frequency is not None:
+        return [resolve_period(frequency, day)]
+    day = day or _utcnow().date()
+    return [p for p in (period_for(f, day) for f in FREQUENCIES) if p is not None]
 
 
 def send_digests(ctx: AppContext, frequency: str, *, day: date | None = None, **options) -> SendReport:

@@ -111,7 +111,7 @@ class DigestBuilder:
         self.summaries: dict[str, str] = {}
 
     def digest_for(self, subscriber: store.Subscriber) -> Digest:
-        window = content_window(self.period, subscriber.last_digest_period)
+        window = content_window(self.period, subscriber.last_digest_period, subscriber.first_owed_period)
         topics = topics_from_json(subscriber.topics)
         return select_digest(
             self.period,

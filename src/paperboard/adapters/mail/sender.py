@@ -52,7 +52,8 @@ class MessageRefused(MailError):
 class MailInDoubt(MailError):
     """The connection broke after the whole message was sent: the relay may have accepted it.
 
-    Retrying could deliver it twice, so callers that promise at most one mail must not retry.
+    Retrying may deliver it twice: a caller that retries sends the same Message-ID again, so the
+    receiving mail store can drop the second copy (digests do; see ``services/digest.py``).
     """
 
 

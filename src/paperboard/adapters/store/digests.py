@@ -3,10 +3,17 @@
 The banner's first insert lives in ``subscriptions.py``; everything after it (confirmation mail
 bookkeeping, confirm, preferences, unsubscribe, bouncing) and the ledger live here.
 
-Ledger states: ``sending`` (claimed; the mail may have left: never sent again), ``sent``,
-``deferred`` (a temporary failure: known not delivered, retried after ``next_attempt_at``),
-``failed`` (refused or out of attempts), ``bounced`` (address refused at RCPT), ``empty``
-(nothing new to send), ``in_doubt`` (the connection broke while the relay acknowledged it).
+Ledger states: ``sending`` (claimed by a worker until ``claimed_at`` + the lease; the worker
+renews it while it works, so a row left by a dead one is taken over once the lease ends),
+``sent``, ``deferred`` (a temporary failure: known not delivered, retried after
+``next_attempt_at``), ``in_doubt`` (the connection broke while the relay acknowledged it: sent
+again after ``next_attempt_at`` with the same Message-ID; ``next_attempt_at`` empty once out of
+attempts), ``failed`` (refused or out of attempts), ``bounced`` (address refused at RCPT),
+``empty`` (nothing new to send), ``cancelled`` (unsubscribed or bouncing before a retry).
+
+``attempts`` doubles as the claim's fencing token: every claim or take-over adds one, and a worker
+records an outcome or renews a claim only where the row still holds its own attempt, so a worker
+that outlived its lease cannot overwrite what the worker that took over recorded.
 """
 
 from __future__ import annotations
@@ -30,10 +37,12 @@ from paperboard.adapters.store.schema import (
 from paperboard.domain.paper import Paper
 
 PENDING, CONFIRMED, UNSUBSCRIBED = "pending", "confirmed", "unsubscribed"
-SENDING, SENT, DEFERRED, FAILED, BOUNCED, EMPTY, IN_DOUBT = (
-    "sending", "sent", "deferred", "failed", "bounced", "empty", "in_doubt"
+SENDING, SENT, DEFERRED, FAILED, BOUNCED, EMPTY, IN_DOUBT, CANCELLED = (
+    "sending", "sent", "deferred", "failed", "bounced", "empty", "in_doubt", "cancelled"
 )
-FINAL_STATES = (SENT, FAILED, BOUNCED, EMPTY, IN_DOUBT)
+RETRYABLE = (DEFERRED, IN_DOUBT)  # with a next_attempt_at
+DELIVERED = (SENT, EMPTY)  # nothing more is owed for the period
+NEEDS_ATTENTION = (SENDING, DEFERRED, IN_DOUBT, FAILED)
 _ID_CHUNK = 500  # stays below SQLite's bound-parameter limit
 
 
@@ -47,18 +56,39 @@ class Subscriber:
     last_digest_period: str | None
     confirmation_requested_at: datetime | None = None
     user_id: str | None = None  # the member's account, when the address is linked to one
+    first_owed_period: str | None = None  # the earliest period of its frequency owed and not delivered
 
 
 def _subscriber(row) -> Subscriber:
     m = row._mapping
     return Subscriber(
         m["email"], m["status"], m["frequency"], m["topics"] or {}, bool(m["bouncing"]), m["last_digest_period"],
-        m["confirmation_requested_at"], m["user_id"],
+        m["confirmation_requested_at"], m["user_id"], m.get("first_owed_period"),
     )
 
 
+def _first_owed_period():
+    """Correlated: the subscriber's earliest undelivered period of its current frequency (keys of
+    one frequency sort by date), which the next digest's window must reach back to."""
+    return (
+        select(func.min(digest_ledger.c.period_key))
+        .where(
+            digest_ledger.c.subscriber == subscriptions.c.email,
+            digest_ledger.c.period_key.like(subscriptions.c.frequency + ":%"),
+            digest_ledger.c.status.not_in(DELIVERED),
+        )
+        .correlate(subscriptions)
+        .scalar_subquery()
+        .label("first_owed_period")
+    )
+
+
+def _subscribers():
+    return select(subscriptions, _first_owed_period())
+
+
 def get_subscriber(connection: Connection, email: str) -> Subscriber | None:
-    row = connection.execute(select(subscriptions).where(subscriptions.c.email == email)).first()
+    row = connection.execute(_subscribers().where(subscriptions.c.email == email)).first()
     return _subscriber(row) if row else None
 
 
@@ -175,7 +205,7 @@ def due_subscribers(
     """Confirmed, non-bouncing subscribers of ``frequency`` with no ledger row for the period yet,
     in address order after ``after_email`` (keyset pagination: memory stays flat)."""
     query = (
-        select(subscriptions)
+        _subscribers()
         .where(_due_condition(frequency, period_key), subscriptions.c.email > after_email)
         .order_by(subscriptions.c.email)
         .limit(limit)
@@ -208,55 +238,117 @@ def claim(
     return set(connection.execute(statement, rows).scalars())
 
 
-def deferred_due(connection: Connection, period_key: str, now: datetime, limit: int = 500) -> list[tuple[Subscriber, int]]:
-    """Deferred rows of the period whose retry time has come, with the attempts made so far."""
+@dataclass(frozen=True)
+class Retry:
+    """A row of the period that may be taken again: retryable and due, or ``sending`` past its lease."""
+
+    subscriber: Subscriber
+    attempts: int
+    status: str
+
+
+def _retry_condition(now: datetime, stale_before: datetime):
+    return or_(
+        and_(digest_ledger.c.status.in_(RETRYABLE), digest_ledger.c.next_attempt_at <= now),
+        and_(digest_ledger.c.status == SENDING, digest_ledger.c.claimed_at <= stale_before),
+    )
+
+
+def retries_due(connection: Connection, period_key: str, now: datetime, stale_before: datetime, limit: int = 500) -> list[Retry]:
+    """Rows to take again now: deferred or in doubt whose retry time has come, and ``sending``
+    rows claimed before ``stale_before`` (their worker stopped renewing them: it died)."""
     query = (
-        select(subscriptions, digest_ledger.c.attempts)
+        _subscribers()
+        .add_columns(digest_ledger.c.attempts, digest_ledger.c.status.label("ledger_status"))
         .join(digest_ledger, digest_ledger.c.subscriber == subscriptions.c.email)
-        .where(
-            digest_ledger.c.period_key == period_key,
-            digest_ledger.c.status == DEFERRED,
-            digest_ledger.c.next_attempt_at <= now,
-            subscriptions.c.status == CONFIRMED,
-            subscriptions.c.bouncing.is_(False),
-        )
-        .order_by(digest_ledger.c.next_attempt_at)
+        .where(digest_ledger.c.period_key == period_key, _retry_condition(now, stale_before))
+        .order_by(digest_ledger.c.claimed_at, digest_ledger.c.subscriber)
         .limit(limit)
     )
-    return [(_subscriber(r), r._mapping["attempts"]) for r in connection.execute(query)]
+    return [Retry(_subscriber(r), r._mapping["attempts"], r._mapping["ledger_status"]) for r in connection.execute(query)]
 
 
-def next_deferred_at(connection: Connection, period_key: str) -> datetime | None:
-    return connection.execute(
-        select(func.min(digest_ledger.c.next_attempt_at)).where(
-            digest_ledger.c.period_key == period_key, digest_ledger.c.status == DEFERRED
-        )
-    ).scalar_one()
-
-
-def reclaim_deferred(connection: Connection, email: str, period_key: str, now: datetime) -> bool:
-    """Take a deferred row back to ``sending`` (at most one taker)."""
+def take_over(connection: Connection, period_key: str, email: str, attempts: int, now: datetime, stale_before: datetime) -> bool:
+    """Claim a row :func:`retries_due` returned, if nobody took it meanwhile (at most one taker)."""
     result = connection.execute(
         update(digest_ledger)
-        .where(digest_ledger.c.subscriber == email, digest_ledger.c.period_key == period_key, digest_ledger.c.status == DEFERRED)
-        .values(status=SENDING, attempts=digest_ledger.c.attempts + 1, claimed_at=now)
+        .where(
+            digest_ledger.c.subscriber == email,
+            digest_ledger.c.period_key == period_key,
+            digest_ledger.c.attempts == attempts,
+            _retry_condition(now, stale_before),
+        )
+        .values(status=SENDING, attempts=attempts + 1, claimed_at=now, next_attempt_at=None)
     )
     return result.rowcount == 1
+
+
+def next_retry_times(connection: Connection, period_key: str) -> tuple[datetime | None, datetime | None]:
+    """The earliest retry time of a retryable row, and the oldest claim of a ``sending`` row."""
+    retry_at = connection.execute(
+        select(func.min(digest_ledger.c.next_attempt_at)).where(
+            digest_ledger.c.period_key == period_key, digest_ledger.c.status.in_(RETRYABLE)
+        )
+    ).scalar_one()
+    oldest_claim = connection.execute(
+        select(func.min(digest_ledger.c.claimed_at)).where(digest_ledger.c.period_key == period_key, digest_ledger.c.status == SENDING)
+    ).scalar_one()
+    return retry_at, oldest_claim
+
+
+def _still_mine(connection: Connection, period_key: str, claims: dict[str, int]) -> set[str]:
+    """The addresses whose row is still ``sending`` under the given attempt (locked on PostgreSQL
+    until the transaction ends, so the update that follows sees the same rows)."""
+    mine: set[str] = set()
+    emails = list(claims)
+    for start in range(0, len(emails), _ID_CHUNK):
+        rows = connection.execute(
+            select(digest_ledger.c.subscriber, digest_ledger.c.attempts)
+            .where(
+                digest_ledger.c.period_key == period_key,
+                digest_ledger.c.status == SENDING,
+                digest_ledger.c.subscriber.in_(emails[start : start + _ID_CHUNK]),
+            )
+            .with_for_update()
+        )
+        mine.update(email for email, attempts in rows if claims[email] == attempts)
+    return mine
+
+
+def renew_claims(connection: Connection, period_key: str, claims: dict[str, int], now: datetime) -> set[str]:
+    """Move the lease of rows this worker still holds on; the addresses it still holds."""
+    mine = _still_mine(connection, period_key, claims)
+    if mine:
+        connection.execute(
+            update(digest_ledger)
+            .where(
+                digest_ledger.c.subscriber == bindparam("b_email"),
+                digest_ledger.c.period_key == period_key,
+                digest_ledger.c.attempts == bindparam("b_attempt"),
+            )
+            .values(claimed_at=now),
+            [{"b_email": email, "b_attempt": claims[email]} for email in mine],
+        )
+    return mine
 
 
 @dataclass(frozen=True)
 class Outcome:
     email: str
-    status: str  # one of FINAL_STATES or DEFERRED
+    status: str  # SENT, FAILED, BOUNCED, EMPTY, CANCELLED, or DEFERRED / IN_DOUBT (with a retry time unless given up)
     error: str | None = None
     next_attempt_at: datetime | None = None
+    attempt: int = 1  # the claim's fencing token: the row's ``attempts`` when this worker claimed it
 
 
-def record_outcomes(connection: Connection, period_key: str, outcomes: Sequence[Outcome], now: datetime) -> None:
-    """Write what happened to claimed rows; a sent digest also moves the subscriber's window on,
-    a bounce marks the address so nothing more is sent to it."""
+def record_outcomes(connection: Connection, period_key: str, outcomes: Sequence[Outcome], now: datetime) -> set[str]:
+    """Write what happened to rows this worker still holds (the addresses written; a row taken
+    over by another worker is left to it). A sent digest also moves the subscriber's window on
+    (never back, when an older period is sent late); a bounce marks the address."""
+    mine = _still_mine(connection, period_key, {o.email: o.attempt for o in outcomes})
+    outcomes = [o for o in outcomes if o.email in mine]
     if not outcomes:
-        return
+        return mine
     connection.execute(
         update(digest_ledger)
         .where(digest_ledger.c.subscriber == bindparam("b_email"), digest_ledger.c.period_key == period_key)
@@ -272,15 +364,22 @@ def record_outcomes(connection: Connection, period_key: str, outcomes: Sequence[
                 "b_status": o.status,
                 "b_error": o.error,
                 "b_next": o.next_attempt_at,
-                "b_finished": None if o.status == DEFERRED else now,
+                "b_finished": None if o.next_attempt_at else now,
             }
             for o in outcomes
         ],
     )
     sent = [{"b_email": o.email} for o in outcomes if o.status == SENT]
     if sent:
+        last = subscriptions.c.last_digest_period
+        frequency = period_key.split(":", 1)[0]
         connection.execute(
-            update(subscriptions).where(subscriptions.c.email == bindparam("b_email")).values(last_digest_period=period_key),
+            update(subscriptions)
+            .where(
+                subscriptions.c.email == bindparam("b_email"),
+                or_(last.is_(None), ~last.like(f"{frequency}:%"), last < period_key),
+            )
+            .values(last_digest_period=period_key),
             sent,
         )
     bounced = [{"b_email": o.email, "b_reason": o.error} for o in outcomes if o.status == BOUNCED]
@@ -291,6 +390,7 @@ def record_outcomes(connection: Connection, period_key: str, outcomes: Sequence[
             .values(bouncing=True, bounce_reason=bindparam("b_reason")),
             bounced,
         )
+    return mine
 
 
 def ledger_counts(connection: Connection, period_key: str) -> dict[str, int]:
@@ -300,10 +400,11 @@ def ledger_counts(connection: Connection, period_key: str) -> dict[str, int]:
     return {status: count for status, count in rows}
 
 
-def ledger_rows(connection: Connection, period_key: str) -> list[dict]:
-    rows = connection.execute(
-        select(digest_ledger).where(digest_ledger.c.period_key == period_key).order_by(digest_ledger.c.subscriber)
-    )
+def ledger_rows(connection: Connection, period_key: str, statuses: Sequence[str] | None = None, limit: int | None = None) -> list[dict]:
+    query = select(digest_ledger).where(digest_ledger.c.period_key == period_key)
+    if statuses is not None:
+        query = query.where(digest_ledger.c.status.in_(statuses))
+    rows = connection.execute(query.order_by(digest_ledger.c.status, digest_ledger.c.subscriber).limit(limit))
     return [dict(r._mapping) for r in rows]
 
 
