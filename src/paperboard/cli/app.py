@@ -7,7 +7,7 @@ import sys
 import typer
 from pydantic import ValidationError
 
-from paperboard.errors import UserError
+from paperboard.errors import UserError, WritesUnavailable
 
 app = typer.Typer(
     name="paperboard",
@@ -45,7 +45,7 @@ def main() -> None:
     _register()
     try:
         app()
-    except UserError as error:
+    except (UserError, WritesUnavailable) as error:
         print(f"paperboard: error: {error}", file=sys.stderr)
         sys.exit(error.exit_code)
     except ValidationError as error:

@@ -7,6 +7,7 @@ verification, password reset) live in :mod:`paperboard.services.account_mail`.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,10 +30,11 @@ from paperboard.domain.accounts import (
     shown_prefix,
 )
 from paperboard.domain.email_address import InvalidEmail, normalise_email
-from paperboard.errors import UserError
+from paperboard.errors import UserError, WritesUnavailable
 from paperboard.services import ratelimit
 from paperboard.services.context import AppContext
 
+log = logging.getLogger("paperboard.accounts")
 _hasher = PasswordHasher()
 # A token's "last used" is written at most this often: a script calling the API in a loop should
 # not turn every read into a write.
@@ -253,8 +255,11 @@ def user_for_api_token(ctx: AppContext, token: str, *, now: datetime | None = No
     token_id, last_used_at, user = found
     now = now or now_utc()
     if last_used_at is None or now - last_used_at > _TOUCH_EVERY:
-        with ctx.database.write() as connection:
-            store.touch_api_token(connection, token_id, now)
+        try:
+            with ctx.database.write() as connection:
+                store.touch_api_token(connection, token_id, now)
+        except WritesUnavailable as error:  # bookkeeping only: a read-only site still answers the token's reads
+            log.warning("api token %s last use not recorded: %s", token_id, error)
     return user
 
 

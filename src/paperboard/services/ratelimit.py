@@ -12,6 +12,10 @@ is passed; the web turns that into 429 with ``Retry-After``. Each limiter's limi
 - **fail open** (let the request through, log it) for community actions: vote, comment, report,
   submit, collection, claim. These need the database to succeed anyway, have their own rules
   (one vote per paper, a submission quota), and a counter hiccup should not lose a member's vote.
+
+Refused for want of a counter is a 503 (``WritesUnavailable``), never a 429: nobody went over a
+limit. A database that takes no writes at all (read-only, disk full) is a 503 for every limiter,
+open or closed, straight from ``Database.write``: the request would need a write anyway.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from paperboard.adapters.store import ratelimits as store
 from paperboard.domain.ratelimit import Limit, parse_limit
-from paperboard.errors import UserError
+from paperboard.errors import UserError, WritesUnavailable
 from paperboard.services.context import AppContext
 
 log = logging.getLogger("paperboard.ratelimit")
@@ -98,8 +102,11 @@ def check(ctx: AppContext, action: str, key: str, *, now: datetime | None = None
             log.warning("rate limiter %s unavailable, letting the request through: %s", action, error)
             return
         log.error("rate limiter %s unavailable, refusing the request: %s", action, error)
-        raise RateLimited(
-            "This cannot be done right now; please try again in a moment.", _FAIL_CLOSED_RETRY_SECONDS
+        # 503, not 429: the visitor did nothing too often, the site could not count.
+        raise WritesUnavailable(
+            "This cannot be done right now: the site could not count this request against its limits "
+            "(the database is busy); please try again in a moment.",
+            _FAIL_CLOSED_RETRY_SECONDS,
         ) from error
     if hits > limit.count:
         wait = limit.retry_after(now)

@@ -16,7 +16,7 @@ from paperboard.services import account_mail, accounts
 from paperboard.services.account_mail import RESET, VERIFY, TokenProblem
 from paperboard.services.accounts import AccountError
 from paperboard.web.auth import Member, api_member, require_member
-from paperboard.web.errors import error_response
+from paperboard.web.errors import after_response, error_response
 from paperboard.web.rendering import page
 
 router = APIRouter(tags=["accounts"], default_response_class=HTMLResponse)
@@ -85,7 +85,7 @@ def signup(
     except AccountError as error:
         form = {"email": email, "username": username, "display_name": display_name}
         return _page(request, "signup.html", "Sign up", status=400, form=form, error=str(error))
-    background.add_task(account_mail.send_account_mail, ctx, owed)
+    after_response(background, account_mail.send_account_mail, ctx, owed)
     response = _redirect("/account?welcome=1")
     request.app.state.sessions.set(response, user.id, user.session_version)
     return response
@@ -163,7 +163,7 @@ def forgot(request: Request, background: BackgroundTasks, email: str = Form("", 
     except AccountError as error:
         return _page(request, "password_forgot.html", "Forgot your password?", status=400, email=email, error=str(error), notice=None)
     if owed is not None:
-        background.add_task(account_mail.send_account_mail, ctx, owed)
+        after_response(background, account_mail.send_account_mail, ctx, owed)
     notice = _RESET_SENT.format(email=accounts.checked_email(email), minutes=ctx.settings.password_reset_minutes)
     return _page(request, "password_forgot.html", "Forgot your password?", email="", error=None, notice=notice)
 
@@ -232,7 +232,7 @@ def resend_verification(request: Request, background: BackgroundTasks, member: M
     ctx = _ctx(request)
     owed = account_mail.resend_verification(ctx, member.id)
     if owed is not None:
-        background.add_task(account_mail.send_account_mail, ctx, owed)
+        after_response(background, account_mail.send_account_mail, ctx, owed)
     return _redirect("/account?sent=1" if owed is not None else "/account")
 
 

@@ -4,15 +4,16 @@ clear message for anything the client got wrong, never a bare 500."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import suppress
 
-from fastapi import FastAPI, Request
+from fastapi import BackgroundTasks, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from paperboard.adapters.store.database import ReadTimeout
-from paperboard.errors import UserError
+from paperboard.errors import UserError, WritesUnavailable
 from paperboard.services.ratelimit import RateLimited
 from paperboard.web.auth import LoginRequired, current_member, login_path
 from paperboard.web.rendering import page
@@ -91,6 +92,13 @@ def install_error_handlers(app: FastAPI) -> None:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response(request, 500, "Something went wrong on our side; it has been logged.")
 
+    @app.exception_handler(WritesUnavailable)
+    async def _writes_unavailable(request: Request, error: WritesUnavailable):
+        log.warning("write refused on %s %s: %s", request.method, request.url.path, error)
+        response = error_response(request, 503, str(error), heading="Changes cannot be saved right now")
+        response.headers["retry-after"] = str(error.retry_after_seconds)
+        return response
+
     @app.exception_handler(ReadTimeout)
     async def _timeout(request: Request, error: ReadTimeout):
         log.warning("read timeout on %s: %s", request.url.path, error)
@@ -100,3 +108,16 @@ def install_error_handlers(app: FastAPI) -> None:
 def _describe(error: dict) -> str:
     where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("query", "path", "body"))
     return f"{where or 'request'}: {error.get('msg', 'invalid')}"
+
+
+def after_response(background: BackgroundTasks, function: Callable, *args) -> None:
+    """Run ``function(*args)`` once the response has gone, logging a failure instead of raising it:
+    the visitor has had their answer, and an exception there would only cut the connection."""
+
+    def run() -> None:
+        try:
+            function(*args)
+        except Exception:  # logged: nobody is waiting for it any more
+            log.exception("after the response to a request: %s failed", getattr(function, "__name__", function))
+
+    background.add_task(run)

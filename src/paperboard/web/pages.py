@@ -15,7 +15,7 @@ from paperboard.services import trending as trending_service
 from paperboard.services.ratelimit import RateLimited
 from paperboard.web import paper_panel, searching
 from paperboard.web.accounts import client_ip
-from paperboard.web.errors import error_response
+from paperboard.web.errors import after_response, error_response
 from paperboard.web.rendering import CACHE_HEADER, page, paper_markdown, paper_path, query_url
 
 router = APIRouter(tags=["pages"], default_response_class=HTMLResponse)
@@ -185,7 +185,7 @@ def subscribe(request: Request, background: BackgroundTasks, email: str = Form(.
         result = subscriptions.subscribe(_ctx(request), email, ip=client_ip(request))
         if result.confirmation_owed:
             # Sent after the response has gone (and the row committed), never while the visitor waits.
-            background.add_task(subscriptions.send_confirmation, _ctx(request), result.email)
+            after_response(background, subscriptions.send_confirmation, _ctx(request), result.email)
     except RateLimited:
         raise  # 429 with Retry-After (web/errors.py), not the form's 400
     except UserError as error:

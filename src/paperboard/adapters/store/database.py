@@ -4,6 +4,11 @@ SQLite (the embedded default) runs in WAL mode with one writer: writes take a pr
 and ``BEGIN IMMEDIATE`` so two writers never deadlock on a lock upgrade; reads may run beside them.
 Each read carries a time budget (SQLite's progress handler, PostgreSQL's ``statement_timeout``) so
 one bad query cannot stall the site.
+
+A write the storage refuses — a read-only database (a replica, ``default_transaction_read_only``,
+a read-only disk or mount), a full or failing disk — raises :class:`WritesUnavailable` naming
+why, so the web answers 503 and a command one line, while reads go on. ``write_problem()`` says
+whether writes work now, for ``/healthz``.
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from paperboard.errors import UserError
+from paperboard.errors import UserError, WritesUnavailable
 
 
 _STATEMENT_CLOCK = "paperboard_statement_clock"
@@ -46,12 +52,45 @@ class ReadTimeout(UserError):
     exit_code = 4
 
 
+# SQLite's primary result codes and PostgreSQL's SQLSTATEs that mean "the storage takes no writes".
+_SQLITE_FAULTS = (
+    ("SQLITE_READONLY", "the database is read-only"),
+    ("SQLITE_FULL", "the disk is full"),
+    ("SQLITE_IOERR", "the disk failed a write"),
+    ("SQLITE_CANTOPEN", "the database file cannot be opened for writing"),
+)
+_POSTGRES_FAULTS = (
+    ("25006", "the database is read-only"),  # read_only_sql_transaction: a replica, default_transaction_read_only
+    ("53100", "the database server's disk is full"),
+    ("53", "the database server is out of resources"),
+    ("58030", "the database server's disk failed a write"),
+)
+# A fault seen by a real write is reported by write_problem() this long after, unless a write
+# succeeds first: the probe cannot see a full disk (it writes nothing), a real write can.
+_FAULT_MEMORY_SECONDS = 60.0
+
+
+def storage_fault(error: BaseException) -> str | None:
+    """Why ``error`` means the storage takes no writes (read-only, full, failing disk), or None."""
+    original = getattr(error, "orig", error)
+    name = getattr(original, "sqlite_errorname", None)
+    if name:
+        return next((reason for prefix, reason in _SQLITE_FAULTS if name.startswith(prefix)), None)
+    sqlstate = getattr(original, "sqlstate", None) or ""
+    return next((reason for prefix, reason in _POSTGRES_FAULTS if sqlstate.startswith(prefix)), None)
+
+
+def writes_unavailable(reason: str) -> WritesUnavailable:
+    return WritesUnavailable(f"This site cannot save changes right now: {reason}. Reading still works; please try again later.")
+
+
 class Database:
     def __init__(self, url: str, *, read_timeout_ms: int = 2000, echo: bool = False) -> None:
         self.url = make_url(url)
         self.read_timeout_ms = read_timeout_ms
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self._write_lock = threading.Lock()
+        self._fault: list = [None]  # [(reason, monotonic time)] of the last refused write, shared by views
         self.engine = self._create_engine(echo)
 
     # -- construction -------------------------------------------------------------------------
@@ -109,15 +148,47 @@ class Database:
     # -- the verbs ----------------------------------------------------------------------------
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """One write transaction: committed when the block ends, rolled back on any error."""
-        with self._write_lock, self.engine.connect() as connection:
-            if self.is_sqlite:
-                connection.info["begin"] = "IMMEDIATE"
-            try:
-                with connection.begin():
-                    yield connection
-            finally:
-                connection.info.pop("begin", None)
+        """One write transaction: committed when the block ends, rolled back on any error.
+
+        Raises :class:`WritesUnavailable` when the storage refuses the write (see the module's notes).
+        """
+        try:
+            with self._write_lock, self.engine.connect() as connection:
+                if self.is_sqlite:
+                    connection.info["begin"] = "IMMEDIATE"
+                try:
+                    with connection.begin():
+                        yield connection
+                finally:
+                    connection.info.pop("begin", None)
+        except DBAPIError as error:
+            reason = storage_fault(error)
+            if reason is None:
+                raise
+            self._fault[0] = (reason, time.monotonic())
+            raise writes_unavailable(reason) from error
+        self._fault[0] = None
+
+    def write_problem(self) -> str | None:
+        """Why writes fail now, or None when they work: a probe that writes nothing (an UPDATE of
+        no row still needs a writable database on both engines), then a fault a real write met
+        within the last minute."""
+        try:
+            with self.engine.connect() as connection:
+                try:
+                    if self.is_sqlite:
+                        # Behind a long write the probe would wait for the lock; busy is not broken.
+                        connection.exec_driver_sql("PRAGMA busy_timeout=200")
+                    connection.execute(text("UPDATE alembic_version SET version_num = version_num WHERE 1 = 0"))
+                finally:
+                    connection.rollback()
+        except DBAPIError as error:
+            if (reason := storage_fault(error)) is not None:
+                return reason
+        fault = self._fault[0]
+        if fault is not None and time.monotonic() - fault[1] < _FAULT_MEMORY_SECONDS:
+            return fault[0]
+        return None
 
     @contextmanager
     def read(self, timeout_ms: int | None = None) -> Iterator[Connection]:
