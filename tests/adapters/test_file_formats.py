@@ -225,6 +225,30 @@ def test_export_record_reads_back_as_the_same_paper_and_feature(tmp_path):
     assert items[1].parsed.paper == Paper("beir:1", "x") and items[1].parsed.feature is None
 
 
+HOSTILE_EXPORT_IDS = [
+    "../../../etc/passwd", "2605.99997/../../x", "..", "a\nb", "<script>", "2605.99996?x=1", "2401.01234v2",
+    "arXiv:2401.01234", "https://arxiv.org/abs/2401.01234", "beir:../../x", "beir:/etc/passwd", "beir:a/./b", "beir:",
+    "beir: padded", "beir:a\u202eb", "bé:1", ":1",
+]
+
+
+def test_export_ids_that_are_no_paper_id_are_skipped_and_named(tmp_path):
+    """Issue 16: ``../../../etc/passwd`` was stored as a paper id from an export file."""
+    records = [{"id": pid, "title": "T"} for pid in HOSTILE_EXPORT_IDS]
+    path = write_lines(tmp_path / "export.jsonl", [export_header(datetime(2024, 5, 1), len(records)), *records])
+    _, items = read_all(path)
+    assert [type(i) for i in items] == [Skipped] * len(HOSTILE_EXPORT_IDS)
+    assert {i.reason for i in items} == {"not a paper id"}
+    assert "etc/passwd" in items[0].detail and "namespace:id" in items[0].detail
+
+
+@pytest.mark.parametrize("paper_id", ["2401.01234", "hep-th/9901001", "0704.0001", "beir:4983", "beir:MED-10", "beir:AC/DC",
+                                      "beir:Global warming", "beir:c6-2019-04-18T13:32:05Z-00000"])
+def test_export_ids_this_site_writes_read_back(tmp_path, paper_id):
+    path = write_lines(tmp_path / "export.jsonl", [export_header(datetime(2024, 5, 1), 1), export_record(Paper(paper_id, "T"), None)])
+    assert only_paper(path)[1].paper.id == paper_id
+
+
 def test_export_from_a_newer_paperboard_is_refused(tmp_path):
     path = write_lines(tmp_path / "export.jsonl", [{"format": "paperboard/2"}, {"id": "2401.01234", "title": "T"}])
     with pytest.raises(FileFormatError, match=r"export\.jsonl line 1: .*newer paperboard"):

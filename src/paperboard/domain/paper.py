@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
+from paperboard.domain.arxiv_id import is_arxiv_id, parse_arxiv_id
 from paperboard.domain.links import extract_links, safe_link, safe_links
 
 
@@ -39,6 +40,26 @@ class Paper:
     @property
     def is_arxiv(self) -> bool:
         return ":" not in self.id
+
+
+def paper_id_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a paper's id, or None when it can: the versionless arXiv id itself
+    (``2401.01234``, ``hep-th/9901001``), or ``namespace:local-id`` with a namespace of ASCII
+    letters and digits and a local id of printable characters that is not a path (no leading
+    ``/``, no ``.`` or ``..`` segment). Ids become URLs and keys exactly as written, so
+    ``../../../etc/passwd`` or a line break must not become one.
+    """
+    if is_arxiv_id(text):
+        base = parse_arxiv_id(text).base
+        return None if base == text else f"an arXiv id is stored without version or prefix ({base!r}, not {text!r})"
+    namespace, colon, local = text.partition(":")
+    if not (colon and namespace.isascii() and namespace.isalnum()):
+        return f"{text[:80]!r} is neither an arXiv id (2401.01234) nor namespace:id (beir:4983)"
+    if not local or local != local.strip() or not local.isprintable():
+        return f"{text[:80]!r}: the local id is empty, padded or holds control characters"
+    if local.startswith("/") or {".", ".."} & set(local.split("/")):
+        return f"{text[:80]!r}: the local id is a path"
+    return None
 
 
 def with_derived_fields(paper: Paper) -> Paper:

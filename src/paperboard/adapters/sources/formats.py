@@ -18,7 +18,7 @@ from email.utils import parsedate_to_datetime
 
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperboard.domain.links import extract_links
-from paperboard.domain.paper import DailyFeature, Paper
+from paperboard.domain.paper import DailyFeature, Paper, paper_id_problem
 from paperboard.domain.record_limits import oversized
 
 FORMATS = ("kaggle", "hf-daily", "beir", "paperboard", "listings")
@@ -214,6 +214,8 @@ def _paperboard(record: dict) -> Parsed | None:
     # Values are taken exactly as exported (no stripping), so an export re-imports unchanged.
     values: dict = {name: _exact_text(record, name) for name in _EXPORT_TEXT_FIELDS}
     values["id"] = _limited(_required_text(record, "id"), "id")
+    if problem := paper_id_problem(values["id"]):
+        raise RecordError("not a paper id", problem)
     values["title"] = _required_text(record, "title")
     values["abstract"] = values["abstract"] or ""
     values["source"] = _limited(values["source"] or "paperboard", "source")
