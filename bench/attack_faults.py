@@ -135,7 +135,7 @@ def _writes(site: Site, member) -> dict[str, tuple[int, str]]:
             ("API upvote", lambda: client.post(f"/api/papers/{paper_id(3)}/upvote", headers=auth)),
             ("API comment", lambda: client.post(f"/api/papers/{paper_id(3)}/comments", json={"body": "read-only?"}, headers=auth)),
             ("form upvote (logged in)", lambda: member.post(f"/papers/{paper_id(4)}/upvote",
-                                                            data={"csrf_token": member.cookies.get("pb_csrf")})),
+                                                            data={"csrf_token": site.csrf(member)})),
         ):
             try:
                 answer = response()

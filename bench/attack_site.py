@@ -176,9 +176,11 @@ class Site:
                             follow_redirects=False, **options)
 
     def csrf(self, client: httpx.Client) -> str:
-        """The token a page hands this client (and the ``pb_csrf`` cookie it goes with)."""
-        client.get("/subscribe")
-        return client.cookies.get("pb_csrf")
+        """The token a page's forms hand this client now, as a browser would submit it (the token is
+        bound to the session, so it changes when the client logs in or out)."""
+        page = client.get("/subscribe").text
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        return found.group(1) if found else client.cookies.get("pb_csrf")
 
     def login(self, source: str, login: str = "boss", password: str = PASSWORD) -> httpx.Client:
         client = self.client(source)
@@ -192,10 +194,10 @@ class Site:
         if ran.code != 0:
             raise SystemExit(f"users create-admin failed: {ran.err[-1000:]}")
         with closing(self.login("127.0.0.2")) as member:
-            page = member.post("/account/tokens", data={"name": "attack bench", "csrf_token": member.cookies.get("pb_csrf")}).text
+            page = member.post("/account/tokens", data={"name": "attack bench", "csrf_token": self.csrf(member)}).text
         found = re.search(r"\bpb_[A-Za-z0-9_-]{20,}", page)
         if not found:
-            raise SystemExit("no API token on the account page")
+            raise SystemExit(f"no API token on the account page: {page[-1500:]}")
         self.token = found.group(0)
 
     # -- mail ----------------------------------------------------------------------------------

@@ -137,7 +137,7 @@ def planted_csrf(site: Site) -> Outcome:
 def logout_revokes(site: Site) -> Outcome:
     member = site.login("127.0.0.53")
     copied = member.cookies.get("pb_session")
-    member.post("/logout", data={"csrf_token": member.cookies.get("pb_csrf")})
+    member.post("/logout", data={"csrf_token": site.csrf(member)})
     member.close()
     with site.client("127.0.0.54", cookies={"pb_session": copied}) as thief:
         response = thief.get("/account")
