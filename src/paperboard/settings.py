@@ -200,6 +200,9 @@ class Settings(BaseSettings):
         "10/15minutes", description="Login attempts at one account, from anywhere. Fails closed."
     )
     rate_limit_signup_ip: str = Field("10/hour", description="Sign-ups from one IP address. Fails closed.")
+    rate_limit_signup_notice: str = Field(
+        "3/day", description="Mails telling an account's owner that someone tried to sign up with its address; past it, none is sent (the form answers the same)."
+    )
     rate_limit_password_reset_ip: str = Field(
         "20/hour", description="Password reset requests from one IP address. Fails closed."
     )

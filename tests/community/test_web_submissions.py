@@ -113,7 +113,8 @@ def test_api_submission_with_a_personal_token(ctx, app):
     again = client.post("/api/papers/2611.00001/submit", headers=headers)
     assert again.status_code == 200 and again.json()["created"] is False
     assert client.post("/api/papers/2611.00001/submit", headers={"Authorization": "Bearer pb_revoked"}).status_code == 401
-    assert client.post("/api/papers/2611.00001/submit").status_code == 403  # no token: a browser request, without CSRF
+    no_token = client.post("/api/papers/2611.00001/submit")  # no token, no session: 401, saying how to authenticate
+    assert no_token.status_code == 401 and no_token.headers["www-authenticate"].startswith("Bearer")
     bob_token = accounts.create_api_token(ctx, member(ctx, "bob").id, "script").secret
     taken = client.post("/api/papers/2611.00001/submit", headers={"Authorization": f"Bearer {bob_token}"})
     assert taken.status_code == 409 and "submitted by ada" in taken.json()["error"]

@@ -188,7 +188,8 @@ def test_the_json_api_with_a_personal_token(ctx, app):
     assert client.get(f"/api/papers/{PAPER}").json()["upvotes"] == 5
     assert client.delete(f"/api/papers/{PAPER}/upvote", headers=as_ada).json()["upvotes"] == 4
     assert client.post("/api/papers/2611.99999/upvote", headers=as_ada).status_code == 404
-    assert client.post(f"/api/papers/{PAPER}/upvote").status_code == 403  # no token: a browser request without CSRF
+    no_token = client.post(f"/api/papers/{PAPER}/upvote")  # no token, no session: 401, saying how to authenticate
+    assert no_token.status_code == 401 and no_token.headers["www-authenticate"].startswith("Bearer")
     assert client.post(f"/api/papers/{PAPER}/upvote", headers={"Authorization": "Bearer pb_nope"}).status_code == 401
 
     made = client.post(f"/api/papers/{PAPER}/comments", headers=as_ada, json={"body": "Via **API** <b>x</b>"})

@@ -32,7 +32,7 @@ def test_made_once_kept_private_and_the_same_for_web_and_mail(settings):
     token = subscriptions.make_token(settings, subscriptions.MANAGE, "a@example.org")
     assert subscriptions.read_token(settings, subscriptions.MANAGE, token) == "a@example.org"
     csrf = CsrfTokens(load_secret(settings))
-    assert csrf.is_genuine(csrf.new())
+    assert csrf.is_genuine(csrf.new(None), None)
 
 
 def test_a_configured_key_wins_and_no_file_is_made(settings):

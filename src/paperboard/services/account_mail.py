@@ -25,15 +25,25 @@ from paperboard.adapters.store.users import UserRow
 from paperboard.domain.accounts import check_password, new_secret, secret_hash
 from paperboard.errors import UserError
 from paperboard.services import ratelimit
-from paperboard.services.accounts import AccountError, checked_email, create_user, hash_password, now_utc, rule
+from paperboard.services.accounts import (
+    AccountError,
+    EmailTaken,
+    checked_email,
+    create_user,
+    hash_password,
+    now_utc,
+    rule,
+)
+from paperboard.services.ratelimit import RateLimited
 from paperboard.services.context import AppContext
 
 log = logging.getLogger("paperboard.accounts")
 
 VERIFY, RESET = "verify", "reset"
+SIGNUP_NOTICE = "signup_notice"  # to an owner: someone tried to sign up with your address (no link secret)
 _KEEP_EXPIRED = timedelta(days=7)
 _PATHS = {VERIFY: "/verify", RESET: "/password/reset"}
-_TEMPLATES = {VERIFY: "verify_email", RESET: "password_reset"}
+_TEMPLATES = {VERIFY: "verify_email", RESET: "password_reset", SIGNUP_NOTICE: "signup_notice"}
 
 
 class TokenProblem(UserError):
@@ -74,13 +84,30 @@ def link(ctx: AppContext, purpose: str, secret: str) -> str:
 def sign_up(
     ctx: AppContext, *, email: str, username: str, password: str, display_name: str | None = None, ip: str,
     now: datetime | None = None,
-) -> tuple[UserRow, MailOwed]:
-    """A new, unverified member and the verification mail owed to them."""
+) -> MailOwed | None:
+    """The mail a sign-up owes: a verification mail to a new, unverified member, or — when the
+    address already has an account — a notice to its owner that someone tried to sign up with it
+    (None past ``rate_limit_signup_notice``). The caller answers the same either way, so the form
+    tells nobody which addresses have accounts; the same argon2 work is done for both."""
     now = now or now_utc()
     ratelimit.check(ctx, "signup_ip", ip, now=now)
-    user = create_user(ctx, email=email, username=username, password=password, display_name=display_name, now=now)
+    try:
+        user = create_user(ctx, email=email, username=username, password=password, display_name=display_name, now=now)
+    except EmailTaken as taken:
+        return _signup_notice(ctx, taken.email, now)
     with ctx.database.write() as connection:
-        return user, _issue(connection, ctx, user.id, VERIFY, now)
+        return _issue(connection, ctx, user.id, VERIFY, now)
+
+
+def _signup_notice(ctx: AppContext, email: str, now: datetime) -> MailOwed | None:
+    try:
+        ratelimit.check(ctx, "signup_notice", email, now=now)
+    except RateLimited:  # said to nobody: a 429 here would tell that the address has an account
+        log.info("sign-up notice to an existing address not sent: over its limit")
+        return None
+    with ctx.database.read() as connection:
+        owner = store.find_by_email(connection, email)
+    return MailOwed(owner.id, SIGNUP_NOTICE, "") if owner is not None else None
 
 
 def resend_verification(ctx: AppContext, user_id: int, *, now: datetime | None = None) -> MailOwed | None:
@@ -190,7 +217,8 @@ def send_account_mail(ctx: AppContext, owed: MailOwed, *, sender: MailSender | N
             "base_url": settings.resolved_base_url,
             "username": user.username,
             "email": user.email,
-            "link": link(ctx, owed.purpose, owed.secret),
+            "link": link(ctx, owed.purpose, owed.secret) if owed.secret else f"{settings.resolved_base_url}/login",
+            "reset_url": f"{settings.resolved_base_url}/password/forgot",
             "valid_hours": settings.account_verify_hours,
             "valid_minutes": settings.password_reset_minutes,
         },
@@ -211,6 +239,6 @@ def send_account_mail(ctx: AppContext, owed: MailOwed, *, sender: MailSender | N
 
 
 __all__ = [
-    "AccountError", "MailOwed", "RESET", "TokenProblem", "VERIFY", "inspect_token", "link", "request_password_reset",
+    "AccountError", "MailOwed", "RESET", "SIGNUP_NOTICE", "TokenProblem", "VERIFY", "inspect_token", "link", "request_password_reset",
     "resend_verification", "reset_password", "send_account_mail", "sign_up", "verify_email",
 ]

@@ -52,6 +52,14 @@ class AccountError(UserError):
     """A request about an account that cannot be done; the message is for a person."""
 
 
+class EmailTaken(AccountError):
+    """The address already has an account (sign-up answers as for a new one; see ``account_mail``)."""
+
+    def __init__(self, message: str, email: str) -> None:
+        super().__init__(message)
+        self.email = email
+
+
 @dataclass(frozen=True)
 class NewApiToken:
     id: int
@@ -106,12 +114,12 @@ def create_user(
             display_name=display_name, role=role, verified=verified,
         )
         if user_id is None:
-            email_taken, _ = store.taken(connection, email=email, username=username)
-            raise AccountError(
-                "An account with this email address already exists; log in or reset its password."
-                if email_taken
-                else f"The username {username} is taken; choose another."
-            )
+            # The username first: usernames are public (profiles), addresses are not, so a form that
+            # must not reveal addresses can say "taken" about a username only.
+            email_taken, username_taken = store.taken(connection, email=email, username=username)
+            if username_taken or not email_taken:
+                raise AccountError(f"The username {username} is taken; choose another.")
+            raise EmailTaken("An account with this email address already exists; log in or reset its password.", email)
         return store.get_user(connection, user_id)
 
 

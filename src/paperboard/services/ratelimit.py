@@ -55,6 +55,7 @@ LIMITERS: dict[str, Limiter] = {
         Limiter("login_ip", False, "login attempts from your network"),
         Limiter("login_account", False, "login attempts for this account"),
         Limiter("signup_ip", False, "sign-ups from your network"),
+        Limiter("signup_notice", False, "sign-up notices to this address"),
         Limiter("password_reset_ip", False, "password reset requests from your network"),
         Limiter("password_reset_account", False, "password reset mails for this address"),
         Limiter("verify_mail", False, "verification mails"),

@@ -15,7 +15,8 @@ from paperboard.domain.accounts import PASSWORD_MAX
 from paperboard.services import account_mail, accounts
 from paperboard.services.account_mail import RESET, VERIFY, TokenProblem
 from paperboard.services.accounts import AccountError
-from paperboard.web.auth import Member, api_member, require_member
+from paperboard.errors import WritesUnavailable
+from paperboard.web.auth import Member, api_member, bearer_token, current_member, require_member
 from paperboard.web.errors import after_response, error_response
 from paperboard.web.rendering import page
 
@@ -79,16 +80,24 @@ def signup(
 ):
     ctx = _ctx(request)
     try:
-        user, owed = account_mail.sign_up(
+        owed = account_mail.sign_up(
             ctx, email=email, username=username, password=password, display_name=display_name, ip=client_ip(request)
         )
     except AccountError as error:
         form = {"email": email, "username": username, "display_name": display_name}
         return _page(request, "signup.html", "Sign up", status=400, form=form, error=str(error))
-    after_response(background, account_mail.send_account_mail, ctx, owed)
-    response = _redirect("/account?welcome=1")
-    request.app.state.sessions.set(response, user.id, user.session_version)
-    return response
+    if owed is not None:
+        after_response(background, account_mail.send_account_mail, ctx, owed)
+    # The same answer whether the address is new or already has an account (whose owner gets a
+    # mail saying someone tried): no session yet, since a new one would tell the two apart.
+    return _notice(request, "Check your mail", _SIGNUP_SENT.format(email=accounts.checked_email(email), hours=ctx.settings.account_verify_hours))
+
+
+_SIGNUP_SENT = (
+    "We sent a mail to {email}. Open the link in it to verify the address (it works for {hours} hours), "
+    "then log in with your username or email and the password you chose. Nothing arrived? Look in the "
+    "spam folder; the link can be sent again from your account page once you log in."
+)
 
 
 @router.get("/login", summary="The login form")
@@ -117,9 +126,19 @@ def login(
     return response
 
 
-@router.post("/logout", summary="Log out of this browser")
-def logout(request: Request):
+@router.post("/logout", summary="Log out: ends this account's sessions, a copied cookie included")
+def logout(request: Request, member: Member | None = Depends(current_member)):
+    """A signed cookie cannot be recalled, so logging out moves the account's session counter on:
+    every cookie issued before (this browser's, a copy of it, other devices') stops working."""
     response = _redirect("/papers")
+    if member is not None and bearer_token(request) is None:
+        try:
+            accounts.log_out_everywhere(_ctx(request), member.id)
+        except WritesUnavailable as error:
+            response = error_response(
+                request, 503, f"{error} This browser is logged out, but its session could not be ended for good.",
+                heading="Logged out here only",
+            )
     request.app.state.sessions.clear(response)
     return response
 

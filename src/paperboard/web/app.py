@@ -57,7 +57,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     # BASE_URL empty, `up` and `web` put the address they serve into the settings instead.
     app.state.base_url = ctx.settings.resolved_base_url
     app.state.templates = make_templates()
-    app.state.csrf = CsrfTokens(load_secret(ctx.settings))
+    app.state.csrf = CsrfTokens(load_secret(ctx.settings), secure=ctx.settings.resolved_base_url.startswith("https://"))
     app.state.sessions = SessionCookies(
         load_secret(ctx.settings),
         secure=ctx.settings.resolved_base_url.startswith("https://"),

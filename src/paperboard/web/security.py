@@ -4,6 +4,12 @@ Every form carries ``csrf_token``; the same value lives in the ``pb_csrf`` cooki
 (POST, PUT, PATCH, DELETE) passes only when the two match and the value carries our signature, so
 a page on another site can neither read the token nor plant a cookie of its own making.
 
+The signature covers the session too: a hash of the ``pb_session`` cookie the visitor holds
+(empty when logged out). A token taken from another browser or another session — planted as a
+cookie by someone who can write cookies for the site (a sibling subdomain, plain http) — fails
+for this session, and logging in or out makes the next page hand out a new token. The cookie is
+``Secure`` when the site is served over https.
+
 Pages are cached and shared between visitors, so templates write a placeholder where the token
 goes and :class:`CsrfMiddleware` puts each visitor's own token in on the way out. The placeholder
 starts with ``<``, which escaped third-party text can never contain, so a paper title cannot
@@ -24,6 +30,7 @@ from markupsafe import Markup
 from paperboard.errors import UserError
 from paperboard.services.site_secret import site_secret
 from paperboard.settings import Settings
+from paperboard.web.auth import COOKIE as SESSION_COOKIE
 from paperboard.web.auth import bearer_token, current_member
 
 COOKIE = "pb_csrf"
@@ -43,21 +50,27 @@ def load_secret(settings: Settings) -> bytes:
 
 
 class CsrfTokens:
-    def __init__(self, secret: bytes) -> None:
+    def __init__(self, secret: bytes, *, secure: bool = False) -> None:
         self._key = hashlib.sha256(b"paperboard csrf\x00" + secret).digest()
+        self.secure = secure
 
-    def new(self) -> str:
+    def new(self, session: str | None) -> str:
+        """A token for the visitor holding session cookie ``session`` (None: logged out)."""
         nonce = secrets.token_urlsafe(18)
-        return f"{nonce}.{self._sign(nonce)}"
+        return f"{nonce}.{self._sign(nonce, session)}"
 
-    def is_genuine(self, token: str | None) -> bool:
+    def is_genuine(self, token: str | None, session: str | None) -> bool:
         if not token or token.count(".") != 1:
             return False
         nonce, signature = token.split(".")
-        return hmac.compare_digest(signature, self._sign(nonce))
+        return hmac.compare_digest(signature, self._sign(nonce, session))
 
-    def _sign(self, nonce: str) -> str:
-        digest = hmac.new(self._key, nonce.encode(), hashlib.sha256).digest()
+    def cookie(self, token: str) -> bytes:
+        return f"{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax{'; Secure' if self.secure else ''}".encode()
+
+    def _sign(self, nonce: str, session: str | None) -> str:
+        bound_to = hashlib.sha256((session or "").encode()).hexdigest()
+        digest = hmac.new(self._key, f"{nonce}\x00{bound_to}".encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
@@ -84,6 +97,11 @@ async def require_csrf(request: Request) -> None:
         # authority to forge. Resolving the token here answers 401 when it is not a valid one.
         await current_member(request)
         return
+    if request.url.path.startswith("/api/") and await current_member(request) is None:
+        # No token and no live session: a forged request could act as nobody. Every JSON write
+        # needs a member, so the route answers 401 with WWW-Authenticate: a script that forgot its
+        # token learns that, not "this form has expired".
+        return
     tokens: CsrfTokens = request.app.state.csrf
     cookie = request.cookies.get(COOKIE)
     submitted = request.headers.get(HEADER)
@@ -93,7 +111,8 @@ async def require_csrf(request: Request) -> None:
         form = await request.form()
         value = form.get(FORM_FIELD)
         submitted = value if isinstance(value, str) else None
-    if not (tokens.is_genuine(cookie) and submitted and hmac.compare_digest(cookie, submitted)):
+    session = request.cookies.get(SESSION_COOKIE)
+    if not (tokens.is_genuine(cookie, session) and submitted and hmac.compare_digest(cookie, submitted)):
         raise CsrfRejected(
             "This form has expired or was sent from another site. Reload the page and submit it again "
             "(cookies must be enabled)."
@@ -111,8 +130,9 @@ class CsrfMiddleware:
         if scope["type"] != "http" or scope["method"] == "HEAD":
             await self.app(scope, receive, send)
             return
+        session = _cookie(scope, SESSION_COOKIE)
         cookie = _cookie(scope, COOKIE)
-        token = cookie if self.tokens.is_genuine(cookie) else None
+        token = cookie if self.tokens.is_genuine(cookie, session) else None
         start: dict | None = None
         chunks: list[bytes] = []
 
@@ -134,8 +154,8 @@ class CsrfMiddleware:
             headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
             if PLACEHOLDER.encode() in body:
                 if token is None:
-                    token = self.tokens.new()
-                    headers.append((b"set-cookie", f"{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax".encode()))
+                    token = self.tokens.new(session)
+                    headers.append((b"set-cookie", self.tokens.cookie(token)))
                 body = body.replace(PLACEHOLDER.encode(), token.encode())
             headers.append((b"content-length", str(len(body)).encode()))
             await send({**start, "headers": headers})
