@@ -231,7 +231,6 @@ def _account_page(request: Request, member: Member, *, status: int = 200, notice
 
 
 _ACCOUNT_NOTICES = {
-    "welcome": "Welcome! We sent a link to your address; open it to verify the address.",
     "revoked": "The token is revoked: scripts using it now get 401.",
     "sent": "A new verification link is on its way.",
 }
@@ -239,9 +238,9 @@ _ACCOUNT_NOTICES = {
 
 @router.get("/account", summary="Your account: verification, API tokens, password, sessions, deletion")
 def account_page(
-    request: Request, member: Member = Depends(require_member), welcome: bool = False, revoked: bool = False, sent: bool = False
+    request: Request, member: Member = Depends(require_member), revoked: bool = False, sent: bool = False
 ):
-    shown = {"welcome": welcome, "revoked": revoked, "sent": sent}
+    shown = {"revoked": revoked, "sent": sent}
     notice = next((_ACCOUNT_NOTICES[name] for name, on in shown.items() if on), None)
     return _account_page(request, member, notice=notice)
 
