@@ -197,9 +197,10 @@ def export_ids(site: Site) -> Outcome:
     out = site.folder / "export-ids.jsonl"
     site.cli("export", str(out))
     stored = [pid for pid in hostile if f'"id": {json.dumps(pid)}' in out.read_text()]
+    named = [line for line in ran.error_lines if "skipped" in line]
     return verdict(10, "export-format ids like ../../../etc/passwd refused", not stored and ran.code == 1,
-                   f"import exit {ran.code}; stored: {stored}" if stored else f"import exit {ran.code}, none stored: "
-                   + (ran.error_lines[0][:100] if ran.error_lines else ""))
+                   f"import exit {ran.code}; stored: {stored}" if stored else
+                   f"import exit {ran.code}, {len(named)} skipped, none stored: " + (named[0][-110:] if named else ""))
 
 
 def busy_port(site: Site) -> Outcome:
