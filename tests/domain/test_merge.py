@@ -27,10 +27,26 @@ def test_older_version_changes_nothing():
     assert merge(stored, Paper(id="2401.01234", title="Old", version=2, doi="10.1/y")) == stored
 
 
-def test_same_version_only_fills_gaps():
-    stored = Paper(id="2401.01234", title="T", version=1, doi=None, authors=("A",))
-    merged = merge(stored, Paper(id="2401.01234", title="Other", version=1, doi="10.1/z", authors=("B",)))
-    assert (merged.title, merged.doi, merged.authors) == ("T", "10.1/z", ("A",))
+def test_same_version_from_another_source_only_fills_gaps():
+    stored = Paper(id="2401.01234", title="T", version=1, doi=None, authors=("A",), source="oai")
+    merged = merge(stored, Paper(id="2401.01234", title="Other", version=1, doi="10.1/z", authors=("B",), source="listings"))
+    assert (merged.title, merged.doi, merged.authors, merged.source) == ("T", "10.1/z", ("A",), "oai")
+
+
+@pytest.mark.parametrize("version", [None, 2])
+def test_a_correction_from_the_same_source_is_applied_and_erases_nothing(version):
+    stored = Paper(id="2401.01234", title="Atention is all", version=version, doi="10.1/x", authors=("A",), source="listings")
+    corrected = Paper(id="2401.01234", title="Attention is all", version=version, authors=("A", "B"), source="listings")
+    merged = merge(stored, corrected)
+    assert (merged.title, merged.authors, merged.doi) == ("Attention is all", ("A", "B"), "10.1/x")
+    assert merge(merged, corrected) == merged  # importing the corrected file again changes nothing
+
+
+def test_two_sources_alternating_settle():
+    first = Paper(id="2401.01234", title="Title as A words it", source="a")
+    second = Paper(id="2401.01234", title="Title as B words it", source="b")
+    stored = merge(merge(first, second), first)
+    assert merge(stored, second) == stored == first
 
 
 def test_earliest_announced_date_wins_whatever_the_version():

@@ -170,6 +170,22 @@ def test_daily_papers_keep_feature_date_submitter_and_upvotes(ctx, tmp_path):
         assert feature_store.features_on(connection, date(2024, 5, 1))[0].upvotes == 50
 
 
+def test_a_corrected_versionless_reimport_is_applied_and_reported(ctx, tmp_path):
+    """Issue 16: a file without versions imported again after a correction was reported unchanged
+    and the correction dropped. The same source correcting its own record wins (domain/merge.py)."""
+    original = _hf_daily(tmp_path / "daily.json", "2405.00001")
+    import_files(ctx, [original])
+    item = json.loads(original.read_text())
+    item[0]["paper"]["title"] = "A Paper on the Daily Feed, Corrected"
+    (tmp_path / "corrected.json").write_text(json.dumps(item))
+    [report] = import_files(ctx, [tmp_path / "corrected.json"])
+    assert (report.counts.updated, report.counts.unchanged) == (1, 0)
+    with ctx.database.read() as connection:
+        assert paper_store.get_paper(connection, "2405.00001").title == "A Paper on the Daily Feed, Corrected"
+    [again] = import_files(ctx, [tmp_path / "corrected.json"])
+    assert (again.counts.updated, again.counts.unchanged) == (0, 1)
+
+
 def test_a_newer_kaggle_version_replaces_the_older(ctx, tmp_path):
     v1 = {**KAGGLE, "title": "First title", "versions": KAGGLE["versions"][:1]}
     (tmp_path / "v1.json").write_text(json.dumps(v1) + "\n")

@@ -2,8 +2,16 @@
 
 - A newer arXiv version replaces the stored record (fields the newer one lacks are kept).
 - An older version changes nothing.
-- The same (or an unknown) version only fills fields the stored record lacks: a listing file
-  with no DOI does not erase the DOI that OAI-PMH gave us, and re-importing is a no-op.
+- The same (or an unknown) version from the *source the stored record came from* replaces it the
+  same way: that source corrected its own record (a fixed title in a re-exported listing, a
+  versionless file imported again after an edit), and the correction is applied, not reported
+  ``unchanged``. Fields it lacks are kept, so a correction never erases; re-importing the same
+  record is still a no-op.
+- The same (or an unknown) version from *another* source only fills fields the stored record
+  lacks: a listing file with no DOI does not erase the DOI that OAI-PMH gave us, and two sources
+  that word a record differently do not overwrite each other on every alternate import (which
+  would make re-importing never a no-op). Without a version there is no telling which of two
+  sources is right, so the first one keeps its values.
 - The announced date is the earliest one any source reported.
 """
 
@@ -25,6 +33,8 @@ def merge(stored: Paper, incoming: Paper) -> Paper:
         merged = replace(merged, source=incoming.source)
     elif incoming_version < stored_version:
         merged = stored
+    elif incoming.source == stored.source:
+        merged = _overlay(stored, incoming)
     else:
         merged = _fill_gaps(stored, incoming)
     announced = min(
