@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -91,3 +92,22 @@ def test_serving_every_interface_without_base_url_says_to_set_it(no_address_sett
 
     serving_context(host, 8101, migrate=False)
     assert ("set PAPERBOARD_BASE_URL" in capsys.readouterr().err) is warned
+
+
+@pytest.mark.parametrize("command", [["web"], ["web", "--workers", "2"], ["up", "--no-harvest"]], ids=["web", "web-workers", "up"])
+def test_a_port_already_taken_is_said_in_one_line_before_serving(tmp_path, command):
+    """Issue 16: ``paperboard web`` on a busy port printed "serving" and then exited 3."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "paperboard", *command, "--host", "127.0.0.1", "--port", str(port)],
+            env=_environment(tmp_path), capture_output=True, text=True, timeout=120, check=False,
+        )
+    assert done.returncode == 2
+    assert done.stderr.endswith(
+        f"paperboard: error: cannot serve on 127.0.0.1:{port}: the port is taken (another paperboard or program "
+        "listens there); stop it, or choose another with --port\n"
+    )
+    assert "serving" not in done.stdout + done.stderr and done.stderr.count("\n") == 1

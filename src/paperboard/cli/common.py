@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import socket
 import sys
 from datetime import date, datetime
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from paperboard.errors import UserError
 from paperboard.services.context import AppContext, default_context
 from paperboard.settings import Settings, get_settings
 
@@ -40,6 +43,31 @@ def serving_context(host: str | None, port: int | None, *, migrate: bool = True)
             "set PAPERBOARD_BASE_URL to the address people use", highlight=False, soft_wrap=True,
         )
     return ctx
+
+
+def check_port_free(host: str, port: int) -> None:
+    """UserError in one line when ``host:port`` cannot be listened on (most often: taken).
+
+    Tried before a server says "serving" and before ``up`` starts its jobs: uvicorn would find out
+    only once it binds, after the banner, and end the process with a traceback-free exit 1 or 3.
+    The bind is made as uvicorn makes it (``SO_REUSEADDR``, which still refuses a port someone
+    listens on), then let go; a program that takes the port in between still fails in uvicorn.
+    """
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as error:
+        raise UserError(f"cannot serve on {host}:{port}: the address does not resolve ({error.strerror})") from None
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise UserError(
+                    f"cannot serve on {host}:{port}: the port is taken (another paperboard or program listens there); "
+                    "stop it, or choose another with --port"
+                ) from None
+            raise UserError(f"cannot serve on {host}:{port}: {error.strerror or error}") from None
 
 
 def proxy_header_options(settings: Settings) -> dict:

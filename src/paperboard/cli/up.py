@@ -9,7 +9,7 @@ import threading
 import typer
 
 from paperboard.cli.app import app
-from paperboard.cli.common import console, context, proxy_header_options, serving_context
+from paperboard.cli.common import check_port_free, console, context, proxy_header_options, serving_context
 from paperboard.services.jobs import scheduled_jobs
 from paperboard.services.scheduler import Scheduler
 from paperboard.services.warmup import start_warm_up
@@ -38,6 +38,7 @@ def up(
     from paperboard.web.app import create_app
 
     ctx = serving_context(host, port, migrate=False)
+    check_port_free(ctx.settings.host, ctx.settings.port)  # before migrating and starting jobs
     _quiet_source_retries()
     before, after = ctx.migrate()
     settings = ctx.settings

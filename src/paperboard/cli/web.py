@@ -10,7 +10,7 @@ import os
 import typer
 
 from paperboard.cli.app import app
-from paperboard.cli.common import console, proxy_header_options, serving_context
+from paperboard.cli.common import check_port_free, console, proxy_header_options, serving_context
 
 
 @app.command()
@@ -24,6 +24,7 @@ def web(
 
     ctx = serving_context(host, port)
     listen_host, listen_port = ctx.settings.host, ctx.settings.port
+    check_port_free(listen_host, listen_port)
     console.print(f"[dim]paperboard[/] serving http://{listen_host}:{listen_port}  (Ctrl+C to stop)", highlight=False)
     if workers == 1:
         from paperboard.services.warmup import start_warm_up
