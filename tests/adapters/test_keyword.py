@@ -8,7 +8,8 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 
-from paperboard.adapters.search import keyword as keyword_module
+from paperboard.adapters.search.keyword import ranking as keyword_ranking
+from paperboard.adapters.search.keyword import statistics
 from paperboard.adapters.search.filters import PaperFilter
 from paperboard.adapters.search.keyword import KeywordQuery, keyword_index
 from paperboard.adapters.search.postings import TermPostings
@@ -140,7 +141,7 @@ OVER_BUDGET_QUERIES = [
 def test_over_budget_queries_rank_exactly_as_the_engine(indexed, monkeypatch, text_):
     database, index = indexed
     native = _search(database, index, text_)
-    monkeypatch.setattr(keyword_module, "SCORING_BUDGET", 0)
+    monkeypatch.setattr(keyword_ranking, "SCORING_BUDGET", 0)
     postings = TermPostings()
     query = KeywordQuery.of(parse_query(text_))
     with database.read() as connection:
@@ -154,7 +155,7 @@ def test_over_budget_queries_rank_exactly_as_the_engine(indexed, monkeypatch, te
 
 def test_over_budget_filters_go_deeper_until_enough_pass(indexed, monkeypatch):
     database, index = indexed
-    monkeypatch.setattr(keyword_module, "SCORING_BUDGET", 0)
+    monkeypatch.setattr(keyword_ranking, "SCORING_BUDGET", 0)
     postings = TermPostings()
     for paper_filter in (PaperFilter(categories=("q-bio",)), PaperFilter(date_from=date(2026, 4, 1)),
                          PaperFilter(has_code=True)):
@@ -166,7 +167,7 @@ def test_over_budget_filters_go_deeper_until_enough_pass(indexed, monkeypatch):
 
 def test_over_budget_postings_follow_edits_and_deletions(indexed, monkeypatch):
     database, index = indexed
-    monkeypatch.setattr(keyword_module, "SCORING_BUDGET", 0)
+    monkeypatch.setattr(keyword_ranking, "SCORING_BUDGET", 0)
     postings = TermPostings()
     assert [p for p, _ in _search_with(database, index, postings, "attention")] == ["2603.00002"]
     edited = replace(PAPERS[1], abstract="Now about tokamak plasma.", version=2)
@@ -193,22 +194,22 @@ def _search_with(database, index, postings, text_):
 def test_statistics_follow_edits(indexed):
     database, index = indexed
     with database.read() as connection:
-        assert index._document_frequencies(connection, ["graph", "protein"]) == {"graph": 3, "protein": 1}
-        documents, average_length = index._corpus(connection)
+        assert statistics.document_frequencies(connection, ["graph", "protein"]) == {"graph": 3, "protein": 1}
+        documents, average_length = statistics.corpus(connection)
     assert documents == 4
     edited = replace(PAPERS[3], abstract="Diffusion models fold proteins.", version=2)
     with database.write() as connection:
         upsert_papers(connection, [edited])
         assert index.index(connection, [edited]) == 1
     with database.read() as connection:
-        frequencies = index._document_frequencies(connection, ["graph", "protein", "appear"])
+        frequencies = statistics.document_frequencies(connection, ["graph", "protein", "appear"])
         assert (frequencies["graph"], frequencies["protein"], frequencies.get("appear", 0)) == (2, 1, 0)
-        assert index._corpus(connection)[0] == 4 and index._corpus(connection)[1] < average_length
+        assert statistics.corpus(connection)[0] == 4 and statistics.corpus(connection)[1] < average_length
 
 
 def test_over_budget_filters_follow_metadata_edits(indexed, monkeypatch):
     database, index = indexed
-    monkeypatch.setattr(keyword_module, "SCORING_BUDGET", 0)
+    monkeypatch.setattr(keyword_ranking, "SCORING_BUDGET", 0)
     postings = TermPostings()
     biology = PaperFilter(categories=("q-bio",))
 

@@ -13,14 +13,14 @@ from __future__ import annotations
 from sqlalchemy import Float, String, bindparam, column, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from paperboard.adapters.search import keyword as keyword_module
-from paperboard.adapters.search.keyword import (
+from paperboard.adapters.search.keyword import ranking, statistics
+from paperboard.adapters.search.keyword.base import KeywordIndex
+from paperboard.adapters.search.keyword.terms import (
     ABSTRACT_WEIGHT,
     AUTHORS_WEIGHT,
-    B,
     K1,
     TITLE_WEIGHT,
-    KeywordIndex,
+    B,
 )
 from paperboard.adapters.store.schema import papers, search_documents
 from paperboard.domain import bm25
@@ -40,7 +40,7 @@ PG_SCORING_BUDGET = 200
 
 class PostgresKeywordIndex(KeywordIndex):
     def _scoring_budget(self) -> int:
-        return min(keyword_module.SCORING_BUDGET, PG_SCORING_BUDGET)
+        return min(ranking.SCORING_BUDGET, PG_SCORING_BUDGET)
 
     def _expression(self, query, terms) -> str:
         expression = "(" + " | ".join(_lexeme(t) for t in terms) + ")"
@@ -51,8 +51,8 @@ class PostgresKeywordIndex(KeywordIndex):
         return expression
 
     def _rank(self, connection, query, terms, paper_filter, limit):
-        documents, average_length = self._corpus(connection)
-        frequencies = self._document_frequencies(connection, terms)
+        documents, average_length = statistics.corpus(connection)
+        frequencies = statistics.document_frequencies(connection, terms)
         idfs = [bm25.idf(documents, frequencies.get(term, 0)) for term in terms]
         scored = text(
             "WITH matched AS (SELECT t.doc_id, t.terms FROM search_terms_pg AS t "
