@@ -43,7 +43,7 @@ from paperboard.domain.paper import Paper, with_derived_fields  # noqa: E402
 from paperboard.services.context import AppContext  # noqa: E402
 from paperboard.services.embedding import embed_missing  # noqa: E402
 from paperboard.services.imports import import_files  # noqa: E402
-from paperboard.services.search import index_papers  # noqa: E402
+from paperboard.services.indexing import index_papers  # noqa: E402
 from paperboard.settings import Settings  # noqa: E402
 
 

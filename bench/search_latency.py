@@ -38,7 +38,8 @@ from paperboard.adapters.store.papers import get_papers, utcnow
 from paperboard.adapters.store.schema import paper_categories, papers
 from paperboard.services.context import AppContext, default_context
 from paperboard.domain.query import parse_query
-from paperboard.services.search import CANDIDATES, catch_up_postings, keyword_postings, search, vector_index
+from paperboard.services.indexing import catch_up_postings
+from paperboard.services.search import CANDIDATES, search
 from paperboard.settings import Settings
 
 LISTINGS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "arxiv-listings-2026-03-to-05"
@@ -140,16 +141,16 @@ def bench_sample(args) -> None:
         # An empty home (a borrowed machine): import the sample, index it, and give it clustered
         # vectors; exact search over 19,883 vectors costs the same whatever they hold.
         from paperboard.services.imports import import_files
-        from paperboard.services.search import index_papers
+        from paperboard.services.indexing import index_papers
 
         import_files(ctx, sorted(Path(args.listings).glob("papers-*.jsonl.gz")))
         index_papers(ctx, embed=False)
-        add_clustered_vectors(ctx.database, vector_index(ctx, ctx.embedder.model_id), 384, args.seed)
+        add_clustered_vectors(ctx.database, ctx.vector_index(ctx.embedder.model_id), 384, args.seed)
         print("sample imported and indexed; vectors are synthetic (clustered)")
     texts = queries(records, args.queries + 20)
     catch_up_postings(ctx)
     with ctx.database.read() as connection:
-        vectors = vector_index(ctx, ctx.embedder.model_id)
+        vectors = ctx.vector_index(ctx.embedder.model_id)
         vectors.sync(connection)
     print(f"{len(vectors):,} vectors ({'HNSW' if vectors.approximate else 'exact'}); model {ctx.embedder.model_id}")
     pin(args)
@@ -182,7 +183,7 @@ def bench_synthetic(args) -> None:
     postings = catch_up_postings(ctx)
     timings["keyword_postings_s"] = time.perf_counter() - started
     print(f"keyword postings {timings['keyword_postings_s']:.0f} s ({postings.postings:,} postings)", flush=True)
-    vectors = vector_index(ctx, ctx.embedder.model_id)
+    vectors = ctx.vector_index(ctx.embedder.model_id)
     with database.read() as connection:
         vectors.sync(connection)  # loads a graph saved by an earlier run
     started = time.perf_counter()
@@ -226,7 +227,7 @@ def measure_legs(ctx: AppContext, texts: list[str]) -> dict:
     """Each leg of the same queries alone (keyword BM25, query embedding, vector search), and the
     slowest whole searches with their keyword time: which leg and which queries make the tail."""
     keywords = keyword_index(ctx.database)
-    vectors = vector_index(ctx, ctx.embedder.model_id)
+    vectors = ctx.vector_index(ctx.embedder.model_id)
     legs: dict[str, list[float]] = {"keyword_ms": [], "embed_ms": [], "vector_ms": [], "search_ms": []}
     not_exact = 0
     slowest = []
@@ -235,7 +236,7 @@ def measure_legs(ctx: AppContext, texts: list[str]) -> dict:
         with ctx.database.read() as connection:
             started = time.perf_counter()
             found = keywords.search(connection, KeywordQuery.of(query), PaperFilter.of(query), CANDIDATES,
-                                    keyword_postings(ctx))
+                                    ctx.keyword_postings)
             legs["keyword_ms"].append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
         vector = ctx.embedder.embed_query(query.free_text or text_)

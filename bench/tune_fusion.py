@@ -21,14 +21,13 @@ from paperboard.domain.fusion import FusionParams, fuse
 from paperboard.domain.metrics import evaluate
 from paperboard.services.context import default_context
 from paperboard.services.evaluation import eval_context, load_beir, prepare
-from paperboard.services.search import vector_index
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval" / "scifact"
 
 
 def legs(ctx, queries: dict[str, str], depth: int) -> dict[str, tuple[list, list]]:
     keywords = keyword_index(ctx.database)
-    vectors = vector_index(ctx, ctx.embedder.model_id)
+    vectors = ctx.vector_index(ctx.embedder.model_id)
     found = {}
     with ctx.database.read(timeout_ms=600_000) as connection:
         vectors.sync(connection)

@@ -262,12 +262,13 @@ def test_send_command_reports_as_json(ctx, sink, cli):
 
 
 def test_saved_searches_become_sections_of_papers_new_in_the_window(tmp_path, database_url, sink):
-    search = pytest.importorskip("paperboard.services.search", reason="the search service is not merged yet")
+    from paperboard.services.indexing import index_papers
+
     # The hashing embedder keeps the model out of this test; the keyword leg finds the words.
     ctx = AppContext(settings_for(tmp_path / "home", database_url, sink, embedding_model="hashing"))
     ctx.migrate()
     seed_papers(ctx.database)
-    search.index_papers(ctx)
+    index_papers(ctx)
     add_subscribers(ctx, ["seeker@example.org"], searches=["method 5", "later thing"])
     send_digests(ctx, "daily", day=DAY)
     (digest,) = sink.to("seeker@example.org")
@@ -304,7 +305,7 @@ def test_a_saved_search_that_fails_once_is_retried_and_its_section_sent(tmp_path
     ctx = AppContext(settings_for(tmp_path / "home", database_url, sink, embedding_model="hashing"))
     ctx.migrate()
     seed_papers(ctx.database)
-    from paperboard.services.search import index_papers
+    from paperboard.services.indexing import index_papers
 
     index_papers(ctx)
     add_subscribers(ctx, ["seeker@example.org"], searches=["method 5"])
@@ -330,7 +331,7 @@ def test_a_section_that_keeps_failing_stops_the_run_and_a_rerun_sends_it_whole(t
     ctx = AppContext(settings_for(tmp_path / "home", database_url, sink, embedding_model="hashing"))
     ctx.migrate()
     seed_papers(ctx.database)
-    from paperboard.services.search import index_papers
+    from paperboard.services.indexing import index_papers
 
     index_papers(ctx)
     add_subscribers(ctx, ["plain@example.org"])

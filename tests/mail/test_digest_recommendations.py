@@ -16,7 +16,7 @@ from paperboard.adapters.store.schema import collection_items, collections, subs
 from paperboard.domain.paper import DailyFeature, Paper
 from paperboard.services.context import AppContext
 from paperboard.services.digest import preview_digest, send_digests
-from paperboard.services.search import index_papers
+from paperboard.services.indexing import index_papers
 from paperboard.services.trending import refresh_trending
 from tests.mail.conftest import DAY, NEXT_DAY, add_subscribers, parts, seed_papers, settings_for
 

@@ -16,7 +16,8 @@ from paperboard.adapters.store.database import Database
 from paperboard.domain.paper import Paper
 from paperboard.services.context import AppContext
 from paperboard.services.jobs import SearchIndexCatchUp, scheduled_jobs
-from paperboard.services.search import index_papers, search
+from paperboard.services.indexing import index_papers
+from paperboard.services.search import search
 from paperboard.settings import Settings
 
 HASHING_MODEL = HashingEmbedder().model_id

@@ -19,7 +19,8 @@ from paperboard.adapters.store.papers import upsert_papers
 from paperboard.domain.paper import Paper
 from paperboard.errors import UserError
 from paperboard.services.context import AppContext
-from paperboard.services.search import index_papers, search, similar_papers
+from paperboard.services.indexing import index_papers
+from paperboard.services.search import search, similar_papers
 from paperboard.settings import Settings
 from tests.conftest import LISTINGS, new_postgres_database
 

@@ -7,7 +7,7 @@ import threading
 from paperboard.adapters.store.papers import upsert_papers
 from paperboard.services import search
 from paperboard.services.context import AppContext
-from paperboard.services.search import index_papers
+from paperboard.services.indexing import index_papers
 from paperboard.services.warmup import start_warm_up, warm_up
 from paperboard.settings import Settings
 from tests.services.test_search import SAMPLE
@@ -41,8 +41,8 @@ def test_warm_up_loads_the_model_and_both_indexes(tmp_path):
     line = warm_up(ctx.for_jobs())
     assert line.startswith("search ready in") and "200 papers embedded" in line
     assert ctx._shared.embedder is not None
-    assert len(search.vector_index(ctx, ctx.embedder.model_id)) == 200
-    assert search.keyword_postings(ctx).watermark > 0
+    assert len(ctx.vector_index(ctx.embedder.model_id)) == 200
+    assert ctx.keyword_postings.watermark > 0
 
 
 def test_the_warm_up_thread_reports_its_start_and_its_end(tmp_path):

@@ -28,7 +28,7 @@ from paperboard.adapters.store.migrate import upgrade
 from paperboard.domain.paper import DailyFeature, Paper
 from paperboard.services.context import AppContext
 from paperboard.services.imports import import_files
-from paperboard.services.search import index_papers
+from paperboard.services.indexing import index_papers
 from paperboard.settings import Settings
 from paperboard.web.app import create_app
 from tests.conftest import LISTINGS, new_postgres_database

@@ -24,7 +24,7 @@ from paperboard.adapters.store.schema import papers
 from paperboard.domain.links import safe_link
 from paperboard.services.context import AppContext
 from paperboard.services.imports import import_files
-from paperboard.services.search import index_papers
+from paperboard.services.indexing import index_papers
 from paperboard.settings import Settings
 from paperboard.web.app import create_app
 from tests.fakes_arxiv import ApiCorpus, FakeArxiv, atom_entry

@@ -167,6 +167,8 @@ def test_unknown_id_is_indexed_on_demand(tmp_path, fake_arxiv):
             response = client.get("/papers/hep-th/9901002")
             assert response.status_code == 200 and "Fetched on demand" in response.text
             assert "Fetched on demand" in client.get("/papers").text  # the cache was emptied
+            found = client.get("/api/papers/search", params={"q": "fetched on demand"}).json()
+            assert [paper["paper"]["id"] for paper in found][:1] == ["hep-th/9901002"]  # searchable at once
     finally:
         fake_arxiv.api = ApiCorpus({})
 

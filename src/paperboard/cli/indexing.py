@@ -25,7 +25,7 @@ from rich.text import Text
 from paperboard.cli.common import console
 from paperboard.errors import UserError
 from paperboard.services.context import AppContext
-from paperboard.services.search import IndexCounts, index_papers
+from paperboard.services.indexing import IndexCounts, index_papers
 
 _STAGES = {"keyword": "keyword index", "embed": "embedding"}
 LOADING_MODEL = "Loading the embedding model (the first run builds it from the model package: ~20 s)…"

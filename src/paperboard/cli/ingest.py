@@ -22,7 +22,7 @@ from paperboard.domain.days import DayOutOfRange, within_range
 from paperboard.domain.paper import ImportCounts
 from paperboard.errors import SourceUnavailable, UserError
 from paperboard.services.harvest import HarvestProgress, harvest_arxiv_api, harvest_oai, index_one
-from paperboard.services.search import IndexCounts
+from paperboard.services.indexing import IndexCounts
 
 ingest_app = typer.Typer(help="Harvest papers from arXiv: the search API or OAI-PMH.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")

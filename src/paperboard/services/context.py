@@ -1,5 +1,9 @@
 """The application's wiring: settings plus the adapters they choose. Built once per process.
 
+One context carries every outside-world dependency a service needs: the database, the keyword
+engine, the keyword postings and vector indexes kept in memory beside it, the embedding model.
+Services take them from here; adapters take plain values.
+
 Reads get a time budget that fits their caller: a web request's reads ``READ_TIMEOUT_MS`` (a
 page must answer or say it can't), a command's or a scheduled job's ``BATCH_READ_TIMEOUT_MS``
 (a digest or an export reads far more, and on a loaded machine a page's budget is not theirs).
@@ -13,6 +17,9 @@ import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from paperboard.adapters.search.keyword import KeywordIndex, keyword_index
+from paperboard.adapters.search.postings import TermPostings
+from paperboard.adapters.search.vectors import VectorIndex
 from paperboard.adapters.store.database import Database
 from paperboard.settings import Settings, get_settings
 
@@ -26,6 +33,10 @@ class _Shared:
     embedder_lock: threading.Lock = field(default_factory=threading.Lock)
     database: Database | None = None
     embedder: object | None = None
+    # The in-memory search indexes, loaded from files under HOME/index on first use.
+    indexes_lock: threading.Lock = field(default_factory=threading.Lock)
+    postings: TermPostings | None = None
+    vector_indexes: dict[str, VectorIndex] = field(default_factory=dict)
 
 
 @dataclass
@@ -55,6 +66,26 @@ class AppContext:
             if self._shared.embedder is None:
                 self._shared.embedder = create_embedder(self.settings)
             return self._shared.embedder
+
+    @property
+    def keywords(self) -> KeywordIndex:
+        """The keyword index of this database's engine (stateless: the data is in the database)."""
+        return keyword_index(self.database)
+
+    @property
+    def keyword_postings(self) -> TermPostings:
+        """This process's in-memory postings of the keyword index (files in HOME/index)."""
+        with self._shared.indexes_lock:
+            if self._shared.postings is None:
+                self._shared.postings = TermPostings(self.settings.home / "index")
+            return self._shared.postings
+
+    def vector_index(self, model: str) -> VectorIndex:
+        """This process's vector index for ``model`` (files in HOME/index)."""
+        with self._shared.indexes_lock:
+            if model not in self._shared.vector_indexes:
+                self._shared.vector_indexes[model] = VectorIndex(model, self.settings.home / "index")
+            return self._shared.vector_indexes[model]
 
     def embedder_if_ready(self):
         """The embedder if it is built, else None while another thread builds it (the warm-up of

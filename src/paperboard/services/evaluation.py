@@ -23,7 +23,8 @@ from paperboard.domain.metrics import evaluate
 from paperboard.domain.paper import Paper
 from paperboard.errors import UserError
 from paperboard.services.context import AppContext
-from paperboard.services.search import DEFAULT_FUSION, index_papers, ranked_ids
+from paperboard.services.indexing import index_papers
+from paperboard.services.search import DEFAULT_FUSION, ranked_ids
 
 MODES = ("bm25", "dense", "hybrid")
 # Published SciFact test anchors, nDCG@10 (R@100), from ../shared/eval/README.md.

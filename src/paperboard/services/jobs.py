@@ -72,7 +72,7 @@ class SearchIndexCatchUp:
         self.again_soon = False  # the last turn stopped at its limit: the scheduler runs it again at once
 
     def __call__(self) -> str | None:
-        from paperboard.services.search import index_papers
+        from paperboard.services.indexing import index_papers
 
         counts = index_papers(self.ctx, embed_limit=CATCH_UP_EMBED_LIMIT)
         self.again_soon = counts.embedded >= CATCH_UP_EMBED_LIMIT and counts.embed_left > 0

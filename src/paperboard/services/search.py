@@ -4,21 +4,17 @@
 by fusing BM25 with nearest vectors (reciprocal ranks or min-max, tuned on SciFact's train
 queries), applies filters and constraints to both legs, and returns a page of hits, each with the
 reason it is there and a snippet with the matched words marked. ``similar_papers`` gives a paper's
-nearest neighbours. ``index_papers`` catches the keyword index and the vectors up after an ingest.
+nearest neighbours. Keeping the indexes current is ``services.indexing``.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
 from paperboard.adapters.search import filters as paper_filters
 from paperboard.adapters.search.filters import PaperFilter
-from paperboard.adapters.search.keyword import KeywordIndex, KeywordQuery, keyword_index
-from paperboard.adapters.search.postings import TermPostings
-from paperboard.adapters.search.vectors import VectorIndex
+from paperboard.adapters.search.keyword import KeywordIndex, KeywordQuery
 from paperboard.adapters.store import papers as paper_store
 from paperboard.domain.analysis import analyze
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
@@ -52,8 +48,6 @@ REASON_LABELS = {
     BOTH: "Matched your words and by meaning",
     FILTER: "Matches your filters",
 }
-# Counting what a catch-up has to do scans every paper; a batch job may take its time.
-_CATCH_UP_SCAN_MS = 120_000
 SNIPPET_CHARS = 240
 
 
@@ -79,44 +73,6 @@ class SearchResults:
     per_page: int = 20
     message: str | None = None  # set when nothing matched: what to change
     notes: list[str] = field(default_factory=list)  # how the results were made, when it matters
-
-
-@dataclass
-class IndexCounts:
-    keyword_checked: int = 0  # new or modified papers looked at
-    keyword_indexed: int = 0  # of those, the ones whose indexed text changed
-    embedded: int = 0
-    embed_seconds: float = 0.0
-    embedded_elsewhere: int = 0  # by another embedder (a running `up`, a worker) during this catch-up
-    embed_left: int = 0  # papers still without a vector at the end
-    embed_left_reason: str | None = None
-    vectors_loaded: int = 0
-    embedding_note: str | None = None  # why nothing was embedded, when the model is missing
-
-
-_vector_indexes: dict[tuple[str, str, str], VectorIndex] = {}
-_vector_indexes_lock = threading.Lock()
-
-
-def vector_index(ctx: AppContext, model: str) -> VectorIndex:
-    """The process's vector index for this database and model (loaded from files on first use)."""
-    key = (ctx.database.url.render_as_string(), model, str(ctx.settings.home))
-    with _vector_indexes_lock:
-        if key not in _vector_indexes:
-            _vector_indexes[key] = VectorIndex(model, ctx.settings.home / "index")
-        return _vector_indexes[key]
-
-
-_postings: dict[tuple[str, str], TermPostings] = {}
-
-
-def keyword_postings(ctx: AppContext) -> TermPostings:
-    """The process's in-memory postings for this database (loaded from files on first use)."""
-    key = (ctx.database.url.render_as_string(), str(ctx.settings.home))
-    with _vector_indexes_lock:
-        if key not in _postings:
-            _postings[key] = TermPostings(ctx.settings.home / "index")
-        return _postings[key]
 
 
 # -- searching ------------------------------------------------------------------------------------
@@ -180,11 +136,11 @@ def search(
 
 def _relevance(ctx, connection, query: Query, notes: list[str]):
     """Ranked ids with scores and reasons: pinned exact matches, then the fused legs."""
-    keywords = keyword_index(ctx.database)
+    keywords = ctx.keywords
     kq = KeywordQuery.of(query)
     paper_filter = PaperFilter.of(query)
     pinned = _pinned(connection, keywords, query, kq, paper_filter)
-    keyword_hits = keywords.search(connection, kq, paper_filter, CANDIDATES, keyword_postings(ctx))
+    keyword_hits = keywords.search(connection, kq, paper_filter, CANDIDATES, ctx.keyword_postings)
     if not keyword_hits.exact:
         notes.append(
             "Your words are very common here and your phrase or filters rule most papers out: keyword "
@@ -231,7 +187,7 @@ def _semantic(ctx, connection, keywords: KeywordIndex, query: Query, kq: Keyword
     if embedder is None:
         notes.append("Search by meaning is starting up (the embedding model is being prepared); these match your words.")
         return []
-    vectors = vector_index(ctx, embedder.model_id)
+    vectors = ctx.vector_index(embedder.model_id)
     vectors.sync(connection, graph_in_background=True)  # a page never waits for an HNSW build
     if not len(vectors):
         notes.append("Search by meaning starts once papers are embedded (paperboard embed); these match your words.")
@@ -262,12 +218,12 @@ def _browse(ctx, connection, query: Query, notes: list[str]):
     kq = KeywordQuery.of(query)
     among: list[str] | None = None
     if kq.authors:
-        among = keyword_index(ctx.database).constrained_ids(connection, kq, FILTER_CAP)
+        among = ctx.keywords.constrained_ids(connection, kq, FILTER_CAP)
         if among is None:
             raise UserError("that author filter matches too many papers; add words or a fuller name")
     ranked = paper_filters.newest_matching(connection, PaperFilter.of(query), among, MAX_RESULTS)
     if kq.excluded and ranked:
-        allowed = keyword_index(ctx.database).satisfying(connection, kq, ranked)
+        allowed = ctx.keywords.satisfying(connection, kq, ranked)
         ranked = [paper_id for paper_id in ranked if paper_id in allowed]
     return ranked, {}, {paper_id: FILTER for paper_id in ranked}
 
@@ -312,7 +268,7 @@ def similar_papers(ctx: AppContext, paper_id: str, k: int = 10) -> list[SearchHi
     if embedder is None:  # being prepared at start-up: no wait on a paper page
         return []
     model = embedder.model_id
-    vectors = vector_index(ctx, model)
+    vectors = ctx.vector_index(model)
     with ctx.database.read() as connection:
         vectors.sync(connection, graph_in_background=True)
         vector = vectors.vector_of(paper_id)
@@ -328,81 +284,6 @@ def similar_papers(ctx: AppContext, paper_id: str, k: int = 10) -> list[SearchHi
     ]
 
 
-# -- keeping indexes current ----------------------------------------------------------------------
-IndexProgress = Callable[[str, int, int], None]  # (stage: "keyword" or "embed", done, total)
-
-
-def index_papers(
-    ctx: AppContext,
-    *,
-    embed: bool = True,
-    embed_limit: int | None = None,
-    batch_size: int = 1000,
-    progress: IndexProgress | None = None,
-) -> IndexCounts:
-    """Catch up after imports and harvests: keyword-index every new or changed paper, embed what
-    has no current vector (``embed``; at most ``embed_limit`` papers), and load new vectors into
-    this process's vector index.
-
-    Keyword indexing always happens; embedding is skipped with ``counts.embedding_note`` saying why
-    when the model is not installed. Idempotent and resumable: each batch is one transaction, and
-    a rerun picks up what is left.
-    """
-    counts = IndexCounts()
-    keywords = keyword_index(ctx.database)
-    with ctx.database.read(timeout_ms=_CATCH_UP_SCAN_MS) as connection:
-        total = keywords.count_stale(connection)
-    if progress:
-        progress("keyword", 0, total)
-    after = ""
-    while True:
-        with ctx.database.write() as connection:
-            stale = keywords.stale_ids(connection, batch_size, after)
-            if not stale:
-                break
-            counts.keyword_indexed += keywords.index(connection, paper_store.get_papers(connection, stale))
-        after = stale[-1]
-        counts.keyword_checked += len(stale)
-        if progress:
-            progress("keyword", counts.keyword_checked, max(total, counts.keyword_checked))
-    catch_up_postings(ctx, keywords)
-    if not embed:
-        return counts
-    from paperboard.services.embedding import embed_missing
-
-    try:
-        embedder = ctx.embedder
-    except UserError as error:  # the model is not installed: the keyword leg is still current
-        counts.embedding_note = f"papers not embedded: {error}"
-        return counts
-    report = (lambda done, total: progress("embed", done, total)) if progress else None
-    embedded = embed_missing(ctx, embedder=embedder, limit=embed_limit, progress=report)
-    counts.embedded, counts.embed_seconds = embedded.embedded, embedded.seconds
-    counts.embedded_elsewhere, counts.embed_left, counts.embed_left_reason = embedded.by_others, embedded.left, embedded.left_reason
-    vectors = vector_index(ctx, embedder.model_id)
-    with ctx.database.read() as connection:
-        counts.vectors_loaded = vectors.sync(connection)
-    vectors.save()
-    return counts
-
-
-def catch_up_postings(ctx: AppContext, keywords: KeywordIndex | None = None) -> TermPostings:
-    """Load what the keyword index gained into the postings and save them, so searches (in this
-    process and, from the files, in others) find them current. Each read loads at most 100,000
-    documents, so a first build over a million papers is a series of bounded reads."""
-    keywords = keywords or keyword_index(ctx.database)
-    postings = keyword_postings(ctx)
-    while True:
-        before = postings.watermark
-        with ctx.database.read(timeout_ms=_CATCH_UP_SCAN_MS) as connection:
-            done = keywords.sync_postings(connection, postings, limit=100_000)
-        if done or postings.watermark == before:  # complete, or nothing more to read
-            break
-    if not postings.saved:
-        postings.save()
-    return postings
-
-
 def ranked_ids(ctx: AppContext, text: str, mode: str, fusion: FusionParams = DEFAULT_FUSION, depth: int = CANDIDATES):
     """The ranking of plain ``text`` by one leg or both, for evaluation: no query language, no
     filters, no floor. The same legs and fusion as ``search``."""
@@ -411,11 +292,11 @@ def ranked_ids(ctx: AppContext, text: str, mode: str, fusion: FusionParams = DEF
     with ctx.database.read() as connection:
         keyword_hits = []
         if mode != "dense":
-            keywords = keyword_index(ctx.database)
-            keyword_hits = keywords.search(connection, kq, PaperFilter(), depth, keyword_postings(ctx)).hits
+            keywords = ctx.keywords
+            keyword_hits = keywords.search(connection, kq, PaperFilter(), depth, ctx.keyword_postings).hits
         semantic_hits = []
         if mode != "bm25":
-            vectors = vector_index(ctx, ctx.embedder.model_id)
+            vectors = ctx.vector_index(ctx.embedder.model_id)
             vectors.sync(connection)
             semantic_hits = vectors.search(ctx.embedder.embed_query(query.free_text), depth)
     if mode == "bm25":
@@ -425,4 +306,4 @@ def ranked_ids(ctx: AppContext, text: str, mode: str, fusion: FusionParams = DEF
     return [hit.key for hit in fuse(keyword_hits, semantic_hits, fusion)]
 
 
-__all__ = ["search", "similar_papers", "index_papers", "catch_up_postings", "ranked_ids", "SearchResults", "SearchHit", "REASON_LABELS"]
+__all__ = ["search", "similar_papers", "ranked_ids", "SearchResults", "SearchHit", "REASON_LABELS"]

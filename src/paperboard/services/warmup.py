@@ -13,10 +13,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from paperboard.adapters.search.keyword import keyword_index
 from paperboard.errors import UserError
 from paperboard.services.context import AppContext
-from paperboard.services.search import keyword_postings, vector_index
 
 log = logging.getLogger("paperboard.warmup")
 
@@ -29,8 +27,8 @@ STARTING = (
 def warm_up(ctx: AppContext) -> str:
     """Build or load the model, then load the indexes; a line saying what is ready."""
     started = time.monotonic()
-    keywords = keyword_index(ctx.database)
-    postings = keyword_postings(ctx)
+    keywords = ctx.keywords
+    postings = ctx.keyword_postings
     while True:  # bounded reads, as the catch-up does; nothing is saved here (the catch-up saves)
         before = postings.watermark
         with ctx.database.read() as connection:
@@ -41,7 +39,7 @@ def warm_up(ctx: AppContext) -> str:
         embedder = ctx.embedder
     except UserError as error:
         return f"search ready by words only ({time.monotonic() - started:.1f} s); search by meaning is off: {error}"
-    vectors = vector_index(ctx, embedder.model_id)
+    vectors = ctx.vector_index(embedder.model_id)
     with ctx.database.read() as connection:
         vectors.sync(connection, graph_in_background=True)  # searches go on meanwhile
     return f"search ready in {time.monotonic() - started:.1f} s: words and meaning ({len(vectors):,} papers embedded)"

@@ -8,8 +8,6 @@ cannot be reached at all (offline, no DNS), no fetch is tried for ``_OUTAGE_SECO
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import threading
 import time
@@ -21,6 +19,8 @@ import anyio
 
 from paperboard.errors import SourceUnreachable, UserError
 from paperboard.services.context import AppContext
+from paperboard.services.harvest import index_one
+from paperboard.services.indexing import index_keywords
 
 log = logging.getLogger("paperboard.web.ondemand")
 _RETRY_AFTER_SECONDS = 600
@@ -47,16 +47,9 @@ class OnDemandIndexer:
         self._outage: tuple[float, str] | None = None
         self._lock = threading.Lock()
 
-    def _index_one(self):
-        # The harvest service is optional in this module's eyes: a site without it says so plainly.
-        if importlib.util.find_spec("paperboard.services.harvest") is None:
-            return None
-        return getattr(importlib.import_module("paperboard.services.harvest"), "index_one", None)
-
     async def index(self, arxiv_id: str) -> Outcome:
         """Try to fetch and store ``arxiv_id``; say why not when that did not happen in time."""
-        index_one = self._index_one()
-        if index_one is None or self.timeout_seconds <= 0:
+        if self.timeout_seconds <= 0:
             return Outcome(False, "This site does not fetch papers from arXiv on demand.")
         with self._lock:
             if self._outage and time.monotonic() - self._outage[0] < _OUTAGE_SECONDS:
@@ -66,17 +59,18 @@ class OnDemandIndexer:
                 return Outcome(False, failed[1])
             future = self._running.get(arxiv_id)
             if future is None:
-                future = self._executor.submit(self._run, index_one, arxiv_id)
+                future = self._executor.submit(self._run, arxiv_id)
                 self._running[arxiv_id] = future
         try:
             return await anyio.to_thread.run_sync(future.result, self.timeout_seconds)
         except FutureTimeout:
             return Outcome(False, "arXiv is taking long to answer; the paper is still being fetched. Reload in a minute.")
 
-    def _run(self, index_one, arxiv_id: str) -> Outcome:
+    def _run(self, arxiv_id: str) -> Outcome:
         unreachable = False
         try:
             found = index_one(self.ctx, arxiv_id)
+            index_keywords(self.ctx)  # searchable at once; its vector comes with the next catch-up
         except SourceUnreachable as error:
             unreachable = True
             outcome = Outcome(False, f"It could not be fetched because {error}.")
