@@ -27,7 +27,7 @@ from paperboard.adapters.mail.sender import (
     TemporaryMailError,
 )
 from paperboard.adapters.mail.sink import MailFolder
-from paperboard.adapters.mail.smtp import SmtpSender
+from paperboard.adapters.mail.smtp import SmtpConnection, SmtpSender
 from tests.mail.conftest import ScriptedHandler, free_port, parse, parts
 
 
@@ -41,8 +41,8 @@ def _mail(recipient: str = "reader@example.org", text: str = "Hello.\n.a line th
     )
 
 
-def _sender(port: int, **options) -> SmtpSender:
-    return SmtpSender(host="127.0.0.1", port=port, timeout=10, **options)
+def _sender(port: int, **options) -> SmtpConnection:
+    return SmtpSender(host="127.0.0.1", port=port, timeout=10, **options).connect()
 
 
 def test_delivers_over_one_connection_and_keeps_dotted_lines(sink):

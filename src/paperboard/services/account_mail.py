@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from paperboard.adapters.mail.compose import MailTemplates, compose, sender_domain
-from paperboard.adapters.mail.sender import MailError, MailSender, send_one
+from paperboard.adapters.mail.sender import MailConnection, MailError
 from paperboard.adapters.store import users as store
 from paperboard.adapters.store.users import UserRow
 from paperboard.domain.accounts import check_password, new_secret, secret_hash
@@ -185,7 +185,7 @@ def reset_password(ctx: AppContext, secret: str, password: str, *, now: datetime
     now = now or now_utc()
     user = inspect_token(ctx, RESET, secret, now=now)
     rule(check_password, password, email=user.email, username=user.username)
-    new_hash = hash_password(password)
+    new_hash = hash_password(ctx, password)
     with ctx.database.write() as connection:
         token = _consume(connection, RESET, secret, now)
         store.set_password(connection, token.user_id, new_hash)
@@ -202,7 +202,7 @@ def prune_expired_tokens(ctx: AppContext, *, now: datetime | None = None) -> str
 
 
 # -- sending ------------------------------------------------------------------------------------
-def send_account_mail(ctx: AppContext, owed: MailOwed, *, sender: MailSender | None = None) -> bool:
+def send_account_mail(ctx: AppContext, owed: MailOwed, *, sender: MailConnection | None = None) -> bool:
     """Send one owed mail; True when the relay took it. Failures are logged, never raised (this
     runs after the response): the member can ask again."""
     settings = ctx.settings
@@ -231,7 +231,11 @@ def send_account_mail(ctx: AppContext, owed: MailOwed, *, sender: MailSender | N
         unsubscribe_urls=[],  # a transactional mail the member asked for: no list to leave
     )
     try:
-        send_one(settings, mail, sender)
+        if sender is not None:
+            sender.send(mail)
+        else:
+            with ctx.mail_sender.connect() as own:
+                own.send(mail)
     except MailError as error:
         log.warning("%s mail to member %s not sent: %s", owed.purpose, user.id, error)
         return False

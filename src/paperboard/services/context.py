@@ -1,7 +1,8 @@
 """The application's wiring: settings plus the adapters they choose. Built once per process.
 
 One context carries every outside-world dependency a service needs: the database, the keyword
-engine, the keyword postings and vector indexes kept in memory beside it, the embedding model.
+engine, the keyword postings and vector indexes kept in memory beside it, the embedding model,
+the mail sender.
 Services take them from here; adapters take plain values.
 
 Reads get a time budget that fits their caller: a web request's reads ``READ_TIMEOUT_MS`` (a
@@ -17,6 +18,7 @@ import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from paperboard.adapters.mail.sender import MailSender, make_sender
 from paperboard.adapters.search.keyword import KeywordIndex, keyword_index
 from paperboard.adapters.search.postings import TermPostings
 from paperboard.adapters.search.vectors import VectorIndex
@@ -86,6 +88,20 @@ class AppContext:
             if model not in self._shared.vector_indexes:
                 self._shared.vector_indexes[model] = VectorIndex(model, self.settings.home / "index")
             return self._shared.vector_indexes[model]
+
+    @cached_property
+    def mail_sender(self) -> MailSender:
+        """The relay ``mail_backend`` names; it holds no connection: ``connect()`` opens one per batch."""
+        settings = self.settings
+        return make_sender(
+            settings.mail_backend,
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            security=settings.smtp_security,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            timeout=settings.smtp_timeout_seconds,
+        )
 
     def embedder_if_ready(self):
         """The embedder if it is built, else None while another thread builds it (the warm-up of

@@ -38,13 +38,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from paperboard.adapters.mail.sender import (
     MailConfigError,
+    MailConnection,
     MailInDoubt,
-    MailSender,
     MessageRefused,
     OutgoingMail,
     RecipientRefused,
     TemporaryMailError,
-    make_sender,
 )
 from paperboard.adapters.store import digests as store
 from paperboard.domain.digest import (
@@ -87,7 +86,7 @@ class DigestRun:
         ctx: AppContext,
         period: DigestPeriod,
         *,
-        sender: MailSender | None = None,
+        sender: MailConnection | None = None,
         dry_run: bool = False,
         search_papers: SearchPapers | None = None,
         on_progress: Callable[[int], None] | None = None,
@@ -117,7 +116,7 @@ class DigestRun:
     def run(self) -> SendReport:
         started = self.clock()
         own_sender = self.sender is None and not self.dry_run
-        sender = make_sender(self.settings) if own_sender else self.sender
+        sender = self.ctx.mail_sender.connect() if own_sender else self.sender
         try:
             batch: list[store.Subscriber] = []
             for item in self._paced(self._due()):
@@ -188,7 +187,7 @@ class DigestRun:
                 now = self.clock()
                 self.sleep(max(0.01, min(self.pace.wait(recipient_domain(s.email), now) for s in held)))
 
-    def _deliver_batch(self, sender: MailSender | None, batch: list[store.Subscriber]) -> None:
+    def _deliver_batch(self, sender: MailConnection | None, batch: list[store.Subscriber]) -> None:
         self.report.considered += len(batch)
         if self.dry_run:
             for subscriber in batch:
@@ -202,7 +201,7 @@ class DigestRun:
         self._deliver_claimed(sender, [(s, 1) for s in batch if s.email in won])
         self.on_progress(len(batch))
 
-    def _deliver_claimed(self, sender: MailSender, claimed: list[tuple[store.Subscriber, int]]) -> None:
+    def _deliver_claimed(self, sender: MailConnection, claimed: list[tuple[store.Subscriber, int]]) -> None:
         """Send each claimed digest and record every outcome, even when the run must stop."""
         pending = deque(claimed)
         outcomes: list[store.Outcome] = []
@@ -253,7 +252,7 @@ class DigestRun:
             elif outcome.status not in store.RETRYABLE:  # those are counted from the ledger at the end
                 self.report.count(outcome.status)
 
-    def _deliver_one(self, sender: MailSender, subscriber: store.Subscriber, attempt: int) -> store.Outcome:
+    def _deliver_one(self, sender: MailConnection, subscriber: store.Subscriber, attempt: int) -> store.Outcome:
         email = subscriber.email
         digest = self.builder.digest_for(subscriber)
         if digest.is_empty:
@@ -280,7 +279,7 @@ class DigestRun:
         self._temporary_in_a_row = 0
         return store.Outcome(email, store.SENT, attempt=attempt)
 
-    def _settle_the_rest(self, sender: MailSender) -> None:
+    def _settle_the_rest(self, sender: MailConnection) -> None:
         """Take again what this period still owes as it becomes due: deferred and in-doubt rows
         after their backoff (this run's and earlier runs'), and rows a dead worker left in
         ``sending`` once their lease ends. Waits up to ``LONGEST_WAIT_IN_RUN`` for the next one,
@@ -309,7 +308,7 @@ class DigestRun:
                 )
             self.sleep(max(0.01, min(WATCH_SECONDS, (next_at - now).total_seconds())))
 
-    def _take_over(self, sender: MailSender, ready: list[store.Retry], now: datetime) -> None:
+    def _take_over(self, sender: MailConnection, ready: list[store.Retry], now: datetime) -> None:
         mine: list[tuple[store.Subscriber, int]] = []
         cancelled: list[store.Outcome] = []
         with self.ctx.database.write() as connection:

@@ -24,12 +24,10 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from paperboard.adapters.mail.compose import MailTemplates, compose, sender_domain
 from paperboard.adapters.mail.sender import (
+    MailConnection,
     MailError,
-    MailSender,
     RecipientRefused,
     TemporaryMailError,
-    make_sender,
-    send_one,
 )
 from paperboard.adapters.store import digests as store
 from paperboard.adapters.store.subscriptions import add_subscription
@@ -130,7 +128,7 @@ def subscribe(
     return Subscribed(email, created, owed)
 
 
-def send_confirmation(ctx: AppContext, email: str, *, sender: MailSender | None = None, now: datetime | None = None) -> bool:
+def send_confirmation(ctx: AppContext, email: str, *, sender: MailConnection | None = None, now: datetime | None = None) -> bool:
     """Send the owed confirmation mail of ``email`` once; True when it left.
 
     Claim (commit) first, then send: a crash after the claim loses that one mail rather than
@@ -164,7 +162,11 @@ def send_confirmation(ctx: AppContext, email: str, *, sender: MailSender | None 
         unsubscribe_urls=list_unsubscribe(settings, unsubscribe_url),
     )
     try:
-        send_one(settings, mail, sender)
+        if sender is not None:
+            sender.send(mail)
+        else:
+            with ctx.mail_sender.connect() as own:
+                own.send(mail)
     except TemporaryMailError as error:
         log.warning("confirmation mail to %s deferred: %s", email, error)
         with ctx.database.write() as connection:
@@ -188,7 +190,7 @@ def send_owed_confirmations(ctx: AppContext, *, now: datetime | None = None) -> 
         owed = store.confirmations_owed(connection, now - timedelta(hours=ctx.settings.mail_confirm_hours))
     if not owed:
         return None
-    with make_sender(ctx.settings) as sender:
+    with ctx.mail_sender.connect() as sender:
         sent = sum(send_confirmation(ctx, email, sender=sender, now=now) for email in owed)
     return f"{sent} of {len(owed)} owed confirmation mails sent"
 

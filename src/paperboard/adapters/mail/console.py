@@ -19,6 +19,10 @@ class ConsoleSender:
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream
 
+    def connect(self) -> "ConsoleSender":
+        """Printing needs no connection: the sender is its own."""
+        return self
+
     def __enter__(self) -> "ConsoleSender":
         return self
 

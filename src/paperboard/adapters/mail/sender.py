@@ -1,11 +1,12 @@
 """The one interface every mail goes through, the failures it reports, and the choice by setting.
 
 A mail is an :class:`OutgoingMail`: the envelope (one sender, one recipient) and the finished
-message bytes (``compose.py`` makes them). A sender is a context manager so that a batch of
-mail shares one connection:
+message bytes (``compose.py`` makes them). A :class:`MailSender` is built once per process from
+plain values (where the relay is, how to log in) and holds no connection, so threads share it;
+``connect()`` opens a :class:`MailConnection`, a context manager, so a batch of mail shares one:
 
-    with make_sender(settings) as sender:
-        sender.send(mail)
+    with sender.connect() as connection:
+        connection.send(mail)
 
 ``send`` returns only when the relay accepted the message. Otherwise it raises one of the errors
 below, which say what the caller may safely do next: retry, give up on the address, give up on
@@ -17,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from paperboard.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -61,38 +61,35 @@ class MailConfigError(MailError):
     """The relay refuses us, not the recipient (login, TLS, sender address): fix the settings."""
 
 
-class MailSender(Protocol):
+class MailConnection(Protocol):
     def send(self, mail: OutgoingMail) -> None: ...
 
     def close(self) -> None: ...
 
-    def __enter__(self) -> "MailSender": ...
+    def __enter__(self) -> "MailConnection": ...
 
     def __exit__(self, *exc_info) -> None: ...
 
 
-def make_sender(settings: Settings) -> MailSender:
-    """The sender ``mail_backend`` names: ``smtp`` (a real relay) or ``console`` (printed)."""
-    if settings.mail_backend == "smtp":
+class MailSender(Protocol):
+    def connect(self) -> MailConnection: ...
+
+
+def make_sender(
+    backend: str,
+    *,
+    host: str,
+    port: int,
+    security: str = "none",
+    username: str | None = None,
+    password: str | None = None,
+    timeout: float = 30.0,
+) -> MailSender:
+    """The sender ``backend`` names: ``smtp`` (a real relay) or ``console`` (printed)."""
+    if backend == "smtp":
         from paperboard.adapters.mail.smtp import SmtpSender
 
-        return SmtpSender(
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-            security=settings.smtp_security,
-            username=settings.smtp_username,
-            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-            timeout=settings.smtp_timeout_seconds,
-        )
+        return SmtpSender(host=host, port=port, security=security, username=username, password=password, timeout=timeout)
     from paperboard.adapters.mail.console import ConsoleSender
 
     return ConsoleSender()
-
-
-def send_one(settings: Settings, mail: OutgoingMail, sender: MailSender | None = None) -> None:
-    """Send one mail through ``sender`` (a batch's open connection), or through a connection of its own."""
-    if sender is not None:
-        sender.send(mail)
-        return
-    with make_sender(settings) as own:
-        own.send(mail)

@@ -1,7 +1,8 @@
 """Sending through an SMTP relay with :mod:`smtplib`: plain, STARTTLS or implicit TLS, optional AUTH.
 
-One connection serves many messages. Each message is sent as separate MAIL, RCPT and DATA
-commands rather than with ``sendmail`` so that every failure can be placed exactly:
+An :class:`SmtpSender` is built once; each :class:`SmtpConnection` it opens serves many messages.
+Each message is sent as separate MAIL, RCPT and DATA commands rather than with ``sendmail`` so
+that every failure can be placed exactly:
 
 - before the final ``.`` of DATA went out, the relay cannot have accepted the message, so a 4xx
   reply or a broken connection is a :class:`TemporaryMailError` (safe to retry);
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from dataclasses import dataclass, field
 
 from paperboard.adapters.mail.sender import (
     MailConfigError,
@@ -27,28 +29,34 @@ from paperboard.adapters.mail.sender import (
 _SERVICE_CLOSING = 421
 
 
+@dataclass(frozen=True)
 class SmtpSender:
-    def __init__(
-        self,
-        *,
-        host: str,
-        port: int,
-        security: str = "none",
-        username: str | None = None,
-        password: str | None = None,
-        timeout: float = 30.0,
-        tls_context: ssl.SSLContext | None = None,
-    ) -> None:
-        if security not in ("none", "starttls", "tls"):
-            raise ValueError(f"unknown SMTP security {security!r}")
-        self.host, self.port, self.security = host, port, security
-        self.username, self.password = username, password
-        self.timeout = timeout
-        self.tls_context = tls_context
+    """Where the relay is and how to reach it; built once, shared by threads, holds no connection."""
+
+    host: str
+    port: int
+    security: str = "none"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    timeout: float = 30.0
+    tls_context: ssl.SSLContext | None = None
+
+    def __post_init__(self) -> None:
+        if self.security not in ("none", "starttls", "tls"):
+            raise ValueError(f"unknown SMTP security {self.security!r}")
+
+    def connect(self) -> "SmtpConnection":
+        """A connection for one batch of mail, opened at its first send, closed by its ``with``."""
+        return SmtpConnection(self)
+
+
+class SmtpConnection:
+    def __init__(self, relay: SmtpSender) -> None:
+        self.relay = relay
         self._smtp: smtplib.SMTP | None = None
 
     # -- connection -----------------------------------------------------------------------------
-    def __enter__(self) -> "SmtpSender":
+    def __enter__(self) -> "SmtpConnection":
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -71,20 +79,21 @@ class SmtpSender:
     def _connection(self) -> smtplib.SMTP:
         if self._smtp is not None:
             return self._smtp
-        where = f"{self.host}:{self.port}"
-        context = self.tls_context or ssl.create_default_context()
+        relay = self.relay
+        where = f"{relay.host}:{relay.port}"
+        context = relay.tls_context or ssl.create_default_context()
         smtp: smtplib.SMTP | None = None
         try:
-            if self.security == "tls":
-                smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+            if relay.security == "tls":
+                smtp = smtplib.SMTP_SSL(relay.host, relay.port, timeout=relay.timeout, context=context)
             else:
-                smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                smtp = smtplib.SMTP(relay.host, relay.port, timeout=relay.timeout)
             smtp.ehlo()
-            if self.security == "starttls":
+            if relay.security == "starttls":
                 smtp.starttls(context=context)
                 smtp.ehlo()
-            if self.username:
-                smtp.login(self.username, self.password or "")
+            if relay.username:
+                smtp.login(relay.username, relay.password or "")
         except smtplib.SMTPAuthenticationError as error:
             _close_quietly(smtp)
             raise MailConfigError(f"SMTP login to {where} refused: {_reply(error)}") from error
