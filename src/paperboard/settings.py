@@ -193,6 +193,19 @@ class Settings(BaseSettings):
     password_reset_minutes: int = Field(
         60, ge=5, le=1440, description="How long a password reset link stays valid, in minutes (it works once)."
     )
+    # argon2-cffi's defaults (RFC 9106's second recommendation). A hash carries its own parameters,
+    # so changing these never locks anyone out: old hashes verify and are redone at the next login.
+    password_hash_time_cost: int = Field(
+        3, ge=1, le=100, description="argon2id passes over memory per password hash. Raise it with memory for more cost per "
+        "guess; lower only for tests (the test suite runs at 1).",
+    )
+    password_hash_memory_kib: int = Field(
+        65536, ge=8, le=4_194_304, description="Memory one argon2id password hash uses, in KiB (65536 = 64 MiB); at least "
+        "8 × `PASSWORD_HASH_PARALLELISM`.",
+    )
+    password_hash_parallelism: int = Field(
+        4, ge=1, le=64, description="argon2id lanes per password hash.",
+    )
     rate_limit_login_ip: str = Field(
         "30/15minutes", description="Login attempts from one IP address (COUNT/PERIOD, or off). Fails closed."
     )
@@ -293,6 +306,12 @@ class Settings(BaseSettings):
                 raise ValueError("environment=production needs SECRET_KEY of at least 32 characters")
             if self.mail_dev_view:
                 raise ValueError("mail_dev_view is for the dev environment only")
+        return self
+
+    @model_validator(mode="after")
+    def _argon2_memory_fits_its_lanes(self) -> "Settings":
+        if self.password_hash_memory_kib < 8 * self.password_hash_parallelism:
+            raise ValueError("password_hash_memory_kib must be at least 8 × password_hash_parallelism (argon2's minimum)")
         return self
 
     @field_validator("*", mode="after")

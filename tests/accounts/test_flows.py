@@ -13,6 +13,7 @@ from sqlalchemy import update
 from paperboard.adapters.store.schema import user_tokens
 from paperboard.services import accounts
 from paperboard.services.context import AppContext
+from paperboard.settings import Settings
 from paperboard.web.app import create_app
 from paperboard.web.auth import COOKIE
 from tests.mail.conftest import BASE_URL, parts, settings_for, sink  # noqa: F401  (sink is a fixture)
@@ -139,6 +140,28 @@ def test_log_in_log_out_and_methods(ctx, site):
     out = post(site, "/logout", {})
     assert out.status_code == 303 and f'{COOKIE}=""' in out.headers["set-cookie"]
     assert site.get("/account").status_code == 303
+
+
+_PRODUCTION_COST = {name: Settings.model_fields[name].default for name in
+                    ("password_hash_time_cost", "password_hash_memory_kib", "password_hash_parallelism")}
+_TEST_COST = {"password_hash_time_cost": 1, "password_hash_memory_kib": 8, "password_hash_parallelism": 1}
+
+
+@pytest.mark.parametrize("made_at, checked_at", [(_PRODUCTION_COST, _TEST_COST), (_TEST_COST, _PRODUCTION_COST)],
+                         ids=["production-hash-cheap-settings", "cheap-hash-production-settings"])
+def test_a_password_hashed_at_one_argon2_cost_logs_in_at_another_and_is_rehashed(ctx, made_at, checked_at):
+    def at(cost) -> AppContext:  # the same database, other PASSWORD_HASH_* settings
+        return AppContext(ctx.settings.model_copy(update=cost), _shared=ctx._shared)
+
+    accounts.create_user(at(made_at), email="ada@example.org", username="ada", password=PASSWORD)
+    made = _user(ctx).password_hash
+    assert f"m={made_at['password_hash_memory_kib']},t={made_at['password_hash_time_cost']}," in made
+    with pytest.raises(accounts.AccountError):
+        accounts.log_in(at(checked_at), "ada", "not the password", ip="127.0.0.1")
+    assert accounts.log_in(at(checked_at), "ada", PASSWORD, ip="127.0.0.1").username == "ada"
+    rehashed = _user(ctx).password_hash
+    assert rehashed != made and f"m={checked_at['password_hash_memory_kib']},t={checked_at['password_hash_time_cost']}," in rehashed
+    assert accounts.log_in(at(made_at), "ada", PASSWORD, ip="127.0.0.1").username == "ada"
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,10 @@
 """Members: creating them, checking passwords, sessions, personal API tokens, roles.
 
-Passwords are hashed with argon2id (argon2-cffi's defaults, RFC 9106's second recommendation);
-a hash made with older parameters is replaced at the next successful login. Mail flows (sign-up
-verification, password reset) live in :mod:`paperboard.services.account_mail`.
+Passwords are hashed with argon2id at the cost the ``PASSWORD_HASH_*`` settings choose (by default
+argon2-cffi's, RFC 9106's second recommendation; the tests run at the cheapest). A hash carries its
+own parameters, so it verifies whatever the settings say now, and one made with other parameters is
+replaced at the next successful login. Mail flows (sign-up verification, password reset) live in
+:mod:`paperboard.services.account_mail`.
 """
 
 from __future__ import annotations
@@ -35,17 +37,28 @@ from paperboard.services import ratelimit
 from paperboard.services.context import AppContext
 
 log = logging.getLogger("paperboard.accounts")
-_hasher = PasswordHasher()
+_VERIFIER = PasswordHasher()  # verify() reads the parameters from the hash, not from the hasher
 # A token's "last used" is written at most this often: a script calling the API in a loop should
 # not turn every read into a write.
 _TOUCH_EVERY = timedelta(minutes=5)
 
 
-@lru_cache(maxsize=1)
-def _dummy_hash() -> str:
+@lru_cache(maxsize=4)
+def _hasher_with(time_cost: int, memory_kib: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+
+
+def password_hasher(ctx: AppContext) -> PasswordHasher:
+    """The argon2id hasher of the ``PASSWORD_HASH_*`` settings: new hashes and the rehash check."""
+    settings = ctx.settings
+    return _hasher_with(settings.password_hash_time_cost, settings.password_hash_memory_kib, settings.password_hash_parallelism)
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(hasher: PasswordHasher) -> str:
     """Checked against when a login names nobody, so a wrong email costs the same time as a wrong
     password and response times do not tell which addresses have accounts."""
-    return _hasher.hash("paperboard: no such member")
+    return hasher.hash("paperboard: no such member")
 
 
 class AccountError(UserError):
@@ -71,13 +84,14 @@ def now_utc() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+def hash_password(ctx: AppContext, password: str) -> str:
+    return password_hasher(ctx).hash(password)
 
 
 def password_matches(password_hash: str, password: str) -> bool:
+    """Whether ``password`` is the one hashed, at the parameters the hash names (any settings)."""
     try:
-        return _hasher.verify(password_hash, password)
+        return _VERIFIER.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -107,7 +121,7 @@ def create_user(
     display_name = rule(clean_display_name, display_name)
     rule(check_password, password, email=email, username=username)
     role = rule(Role.parse, role).label
-    password_hash = hash_password(password)
+    password_hash = hash_password(ctx, password)
     with ctx.database.write() as connection:
         user_id = store.create_user(
             connection, email=email, username=username, password_hash=password_hash, now=now or now_utc(),
@@ -159,13 +173,13 @@ def log_in(ctx: AppContext, identifier: str, password: str, *, ip: str, now: dat
     # Counted per account, whether its email or its username was typed; per text for no account.
     ratelimit.check(ctx, "login_account", str(user.id) if user is not None else identifier)
     if user is None:
-        password_matches(_dummy_hash(), password or "")
+        password_matches(_dummy_hash(password_hasher(ctx)), password or "")
         raise AccountError(WRONG_LOGIN)
     if not password_matches(user.password_hash, password or ""):
         raise AccountError(WRONG_LOGIN)
     with ctx.database.write() as connection:
-        if _hasher.check_needs_rehash(user.password_hash):
-            store.update_password_hash(connection, user.id, user.password_hash, hash_password(password))
+        if password_hasher(ctx).check_needs_rehash(user.password_hash):
+            store.update_password_hash(connection, user.id, user.password_hash, hash_password(ctx, password))
         store.record_login(connection, user.id, now or now_utc())
         return store.get_user(connection, user.id)
 
@@ -186,7 +200,7 @@ def change_password(ctx: AppContext, user_id: int, current: str, new: str) -> Us
     """Set a new password; every other session ends. The member with its new session version."""
     user = _own_password(ctx, user_id, current)
     rule(check_password, new, email=user.email, username=user.username)
-    new_hash = hash_password(new)
+    new_hash = hash_password(ctx, new)
     with ctx.database.write() as connection:
         store.set_password(connection, user.id, new_hash)
         return store.get_user(connection, user.id)
