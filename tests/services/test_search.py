@@ -19,6 +19,7 @@ from paperboard.adapters.store.papers import upsert_papers
 from paperboard.domain.paper import Paper
 from paperboard.errors import UserError
 from paperboard.services.context import AppContext
+from paperboard.domain.query import SearchFilters
 from paperboard.services.indexing import index_papers
 from paperboard.services.search import search, similar_papers
 from paperboard.settings import Settings
@@ -118,7 +119,7 @@ def test_sort_by_date_and_trending_fallback(ctx):
     newest = search(ctx, "learning sort:date", per_page=50)
     dates = [hit.paper.announced for hit in newest.hits]
     assert dates == sorted(dates, reverse=True)
-    trending = search(ctx, "learning", sort="trending", per_page=50)
+    trending = search(ctx, "learning", filters=SearchFilters.parse(sort="trending"), per_page=50)
     assert [h.paper.announced for h in trending.hits] == sorted((h.paper.announced for h in trending.hits), reverse=True)
     assert any("Trending" in note for note in trending.notes)
 

@@ -251,11 +251,19 @@ def test_search_without_results_says_so_and_what_to_change(site):
 @pytest.mark.parametrize(
     "query, message",
     [("category=%3Cscript%3E", "category must look like"), ("from=2026-05-01&until=2026-04-01", "date range is empty"),
-     ("sort=best", "sort must be one of"), ("from=soon", "YYYY-MM-DD")],
+     ("sort=sideways", "sort must be one of"), ("from=soon", "YYYY-MM-DD")],
 )
 def test_bad_search_filters_are_a_400_with_the_reason(site, query, message):
     response = site.get(f"/papers?q=models&{query}")
     assert response.status_code == 400 and message in unescape(response.text)
+
+
+def test_the_form_takes_the_query_languages_sort_words_and_links_the_canonical_one(site):
+    """One rule for sort: what sort:newest means in the text, sort=newest means in the form."""
+    newest = site.get("/papers?q=models&sort=newest")
+    assert newest.status_code == 200
+    assert re.search(r'rel="canonical" href="[^"]*\?q=models&amp;sort=date"', newest.text)
+    assert _search_titles(newest.text) == _search_titles(site.get("/papers?q=models&sort=date").text)
 
 
 def _search_titles(html: str) -> list[str]:

@@ -8,8 +8,8 @@ import typer
 
 from paperboard.cli.app import app
 from paperboard.cli.common import context, print_json, stdout
+from paperboard.domain.days import parse_day
 from paperboard.services import harvest, submissions
-from paperboard.services.feed import parse_day
 from paperboard.services.submissions import UnknownPaper
 
 

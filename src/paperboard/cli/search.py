@@ -13,6 +13,7 @@ from paperboard.cli.app import app
 from paperboard.cli.common import console, context, print_json, stdout
 from paperboard.cli.indexing import index_after_ingest
 from paperboard.domain.fusion import METHODS, FusionParams
+from paperboard.domain.query import SearchFilters
 from paperboard.services import evaluation
 from paperboard.services import search as search_service
 
@@ -31,7 +32,7 @@ def search(
     """Search papers by words and meaning. Query language: "phrases", -word, author:, cat:, year:,
     from:/until:, date:A..B, has:code, sort:date."""
     ctx = context()
-    results = search_service.search(ctx, text, page=page, per_page=limit, sort=sort)
+    results = search_service.search(ctx, text, page=page, per_page=limit, filters=SearchFilters.parse(sort=sort))
     if as_json:
         print_json(
             {
@@ -48,6 +49,9 @@ def search(
                         "score": round(hit.score, 6),
                         "reason": hit.reason,
                         "reason_label": hit.reason_label,
+                        "upvotes": hit.item.upvotes,
+                        "comments": hit.item.comment_count,
+                        "featured_on": hit.item.feature.featured_on if hit.item.feature else None,
                         "snippet": hit.snippet.as_dict(),
                     }
                     for hit in results.hits
@@ -58,10 +62,13 @@ def search(
     if results.message:
         stdout.print(escape(results.message))
         return
-    table = Table("id", "title", "announced", "why", show_lines=False)
+    # The same card as the site's: the upvotes and the daily feature come with the hit.
+    table = Table("id", "title", "announced", "▲", "featured", "why", show_lines=False)
     for hit in results.hits:
+        feature = hit.item.feature
         table.add_row(
-            hit.paper.id, _styled(hit.title), str(hit.paper.announced or ""), hit.reason_label
+            hit.paper.id, _styled(hit.title), str(hit.paper.announced or ""), str(hit.item.upvotes),
+            str(feature.featured_on) if feature else "", hit.reason_label,
         )
     stdout.print(table)
     shown_to = (results.page - 1) * results.per_page + len(results.hits)

@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from paperboard.domain.days import DayOutOfRange, within_range
+from paperboard.domain.days import DayOutOfRange, parse_day, within_range
 from paperboard.errors import UserError
 
 MAX_QUERY_CHARS = 4000
@@ -98,6 +98,46 @@ class Query:
             has_code=self.has_code or has_code,
             sort=chosen,
             sort_given=self.sort_given or bool(sort),
+        )
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Filters given beside the text: the site's form fields, the feeds' parameters, the CLI's
+    options. Checked by the same rules as the query language's ``cat:``, ``from:``/``until:`` and
+    ``sort:``, and parsed once, here."""
+
+    category: str | None = None
+    date_from: date | None = None
+    date_until: date | None = None
+    has_code: bool = False
+    sort: str = "relevance"
+
+    @classmethod
+    def parse(cls, category: str | None = None, date_from: str | None = None, date_until: str | None = None,
+              has_code: bool = False, sort: str | None = None) -> "SearchFilters":
+        """From text as typed (empty fields mean no filter); QueryError says what to change."""
+        category = (category or "").strip() or None
+        if category is not None and not _CATEGORY.fullmatch(category):
+            raise QueryError(f"category must look like cs.CL or hep-th, got {category[:40]!r}")
+        first = parse_day(date_from.strip()) if (date_from or "").strip() else None
+        last = parse_day(date_until.strip()) if (date_until or "").strip() else None
+        if first and last and first > last:
+            raise QueryError(f"the date range is empty: from {first} is after until {last}")
+        chosen = _SORT_ALIASES.get((sort or "relevance").strip().lower())
+        if chosen is None:
+            raise QueryError(f"sort must be one of {', '.join(SORTS)}, got {(sort or '')[:40]!r}")
+        return cls(category, first, last, bool(has_code), chosen)
+
+    @property
+    def any(self) -> bool:
+        """Whether any filter narrows the search (the order is not a filter)."""
+        return bool(self.category or self.date_from or self.date_until or self.has_code)
+
+    def applied_to(self, query: Query) -> Query:
+        return query.with_filters(
+            categories=(self.category,) if self.category else (), date_from=self.date_from,
+            date_until=self.date_until, has_code=self.has_code, sort=None if self.sort == "relevance" else self.sort,
         )
 
 

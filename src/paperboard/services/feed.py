@@ -18,7 +18,7 @@ from paperboard.adapters.store import feed as feed_store
 from paperboard.adapters.store import trending as trending_store
 from paperboard.adapters.store import votes as vote_store
 from paperboard.adapters.store.papers import get_paper
-from paperboard.domain.days import DayOutOfRange, within_range
+from paperboard.domain.days import DayOutOfRange, parse_day, within_range
 from paperboard.domain.paper import DailyFeature, Paper
 from paperboard.domain.trending import TrendingScore, score_from_json
 from paperboard.errors import UserError
@@ -28,7 +28,6 @@ from paperboard.services.stars import star_growth_for_papers
 DAY, WEEK, MONTH = "day", "week", "month"
 _WEEK = re.compile(r"(\d{4})-W(\d{2})")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -68,17 +67,6 @@ def period_of(kind: str, day: date) -> Period:
         last = calendar.monthrange(day.year, day.month)[1]
         return Period(MONTH, day.replace(day=1), day.replace(day=last))
     return Period(DAY, day, day)
-
-
-def parse_day(text: str) -> date:
-    if not _DAY.fullmatch(text or ""):
-        raise UserError(f"date must look like 2026-04-03 (YYYY-MM-DD), got {text!r}")
-    try:
-        return within_range(date.fromisoformat(text))
-    except DayOutOfRange as error:
-        raise UserError(str(error)) from None
-    except ValueError:
-        raise UserError(f"{text!r} is not a date in the calendar") from None
 
 
 def parse_week(text: str) -> Period:
@@ -157,8 +145,13 @@ def cards(ctx: AppContext, papers: list[Paper]) -> list[FeedItem]:
     if not papers:
         return []
     with ctx.database.read() as connection:
-        features = feed_store.features_of(connection, [p.id for p in papers])
-        return with_counts(connection, [FeedItem(p, features.get(p.id)) for p in papers])
+        return cards_from(connection, papers)
+
+
+def cards_from(connection, papers: list[Paper]) -> list[FeedItem]:
+    """``cards`` inside the caller's read (a search builds its cards in its own transaction)."""
+    features = feed_store.features_of(connection, [p.id for p in papers])
+    return with_counts(connection, [FeedItem(p, features.get(p.id)) for p in papers])
 
 
 @dataclass

@@ -20,10 +20,12 @@ from paperboard.domain.analysis import analyze
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperboard.domain.fusion import BOTH, KEYWORD, SEMANTIC, FusionParams, fuse
 from paperboard.domain.paper import Paper
-from paperboard.domain.query import Query, parse_query
+from paperboard.domain.query import Query, SearchFilters, parse_query
 from paperboard.domain.snippet import Snippet, build_snippet
 from paperboard.errors import UserError
+from paperboard.services import feed
 from paperboard.services.context import AppContext
+from paperboard.services.feed import FeedItem
 
 # Fusion chosen on SciFact *train* (bench/tune_fusion.py: min-max, semantic share 0.4, best of 35
 # settings); test is only ever reported.
@@ -53,15 +55,21 @@ SNIPPET_CHARS = 240
 
 @dataclass(frozen=True)
 class SearchHit:
-    paper: Paper
+    """A finished card: the paper with its daily feature and counts, why it is here, and snippets."""
+
+    item: FeedItem
     score: float
     reason: str  # a key of REASON_LABELS
+    snippet: Snippet
+    title: Snippet
+
+    @property
+    def paper(self) -> Paper:
+        return self.item.paper
 
     @property
     def reason_label(self) -> str:
         return REASON_LABELS[self.reason]
-    snippet: Snippet
-    title: Snippet
 
 
 @dataclass
@@ -77,27 +85,17 @@ class SearchResults:
 
 # -- searching ------------------------------------------------------------------------------------
 def search(
-    ctx: AppContext,
-    text: str,
-    *,
-    page: int = 1,
-    per_page: int = 20,
-    authors: tuple[str, ...] = (),
-    categories: tuple[str, ...] = (),
-    date_from: date | None = None,
-    date_until: date | None = None,
-    has_code: bool = False,
-    sort: str | None = None,
+    ctx: AppContext, text: str, *, page: int = 1, per_page: int = 20, filters: SearchFilters = SearchFilters(),
 ) -> SearchResults:
-    """One page of results for ``text`` (the query language) narrowed by the keyword filters."""
+    """One page of results for ``text`` (the query language) narrowed by ``filters``: the cards the
+    site, the API, the feeds, the CLI and the digest all show, from one read transaction."""
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
         raise UserError(f"page must be 1 or more and per_page between 1 and {MAX_PER_PAGE}")
     if page * per_page > MAX_RESULTS + per_page:
         raise UserError(f"results stop at {MAX_RESULTS:,}; narrow the search instead of paging that far")
-    query = parse_query(text).with_filters(
-        authors=authors, categories=categories, date_from=date_from, date_until=date_until,
-        has_code=has_code, sort=sort,
-    )
+    if "\x00" in text:
+        raise UserError("the search text contains a NUL character")
+    query = filters.applied_to(parse_query(text))
     results = SearchResults(query, page=page, per_page=per_page)
     if query.is_empty:
         results.message = 'Type what you are looking for, e.g. "diffusion models for video", or a filter such as cat:cs.CL.'
@@ -105,28 +103,29 @@ def search(
     if not query.has_text and not (query.has_filters or query.authors):
         results.message = "Exclusions (-word) only narrow a search: add words to search for."
         return results
+    kq = KeywordQuery.of(query)
     with ctx.database.read() as connection:
         if query.has_text:
-            ranked, scores, reasons = _relevance(ctx, connection, query, results.notes)
+            ranked, scores, reasons = _relevance(ctx, connection, query, kq, results.notes)
         else:
-            ranked, scores, reasons = _browse(ctx, connection, query, results.notes)
+            ranked, scores, reasons = _browse(ctx, connection, query, kq)
         ranked = _order(connection, query, ranked, results.notes)
         results.total = len(ranked)
         window = ranked[(page - 1) * per_page : page * per_page]
         found = {paper.id: paper for paper in paper_store.get_papers(connection, window)}
-    terms = set(KeywordQuery.of(query).terms)
+        # Deleted since it was indexed: left out.
+        items = feed.cards_from(connection, [found[paper_id] for paper_id in window if paper_id in found])
+    terms = set(kq.terms)
     surface = [word for part in (*query.words, *query.phrases) for word in part.split()]
-    for paper_id in window:
-        paper = found.get(paper_id)
-        if paper is None:  # deleted since it was indexed
-            continue
+    for item in items:
+        paper_id = item.paper.id
         results.hits.append(
             SearchHit(
-                paper,
+                item,
                 scores.get(paper_id, 0.0),
                 reasons.get(paper_id, SEMANTIC),
-                build_snippet(paper.abstract, terms, SNIPPET_CHARS, surface),
-                build_snippet(paper.title, terms, None, surface),
+                build_snippet(item.paper.abstract, terms, SNIPPET_CHARS, surface),
+                build_snippet(item.paper.title, terms, None, surface),
             )
         )
     if not results.total:
@@ -134,10 +133,9 @@ def search(
     return results
 
 
-def _relevance(ctx, connection, query: Query, notes: list[str]):
+def _relevance(ctx, connection, query: Query, kq: KeywordQuery, notes: list[str]):
     """Ranked ids with scores and reasons: pinned exact matches, then the fused legs."""
     keywords = ctx.keywords
-    kq = KeywordQuery.of(query)
     paper_filter = PaperFilter.of(query)
     pinned = _pinned(connection, keywords, query, kq, paper_filter)
     keyword_hits = keywords.search(connection, kq, paper_filter, CANDIDATES, ctx.keyword_postings)
@@ -213,9 +211,8 @@ def _semantic(ctx, connection, keywords: KeywordIndex, query: Query, kq: Keyword
     return hits[:CANDIDATES]
 
 
-def _browse(ctx, connection, query: Query, notes: list[str]):
+def _browse(ctx, connection, query: Query, kq: KeywordQuery):
     """No words, only filters: every paper that passes, newest first (up to MAX_RESULTS)."""
-    kq = KeywordQuery.of(query)
     among: list[str] | None = None
     if kq.authors:
         among = ctx.keywords.constrained_ids(connection, kq, FILTER_CAP)
@@ -274,13 +271,13 @@ def similar_papers(ctx: AppContext, paper_id: str, k: int = 10) -> list[SearchHi
         vector = vectors.vector_of(paper_id)
         if vector is None:
             return []
-        hits = vectors.search(vector, k, exclude=paper_id)
-        found = {p.id: p for p in paper_store.get_papers(connection, [h[0] for h in hits])}
+        hits = dict(vectors.search(vector, k, exclude=paper_id))
+        found = {p.id: p for p in paper_store.get_papers(connection, list(hits))}
+        items = feed.cards_from(connection, [found[key] for key in hits if key in found])
     return [
-        SearchHit(found[key], score, SEMANTIC, build_snippet(found[key].abstract, (), SNIPPET_CHARS),
-                  build_snippet(found[key].title, (), None))
-        for key, score in hits
-        if key in found
+        SearchHit(item, hits[item.paper.id], SEMANTIC, build_snippet(item.paper.abstract, (), SNIPPET_CHARS),
+                  build_snippet(item.paper.title, (), None))
+        for item in items
     ]
 
 

@@ -21,9 +21,10 @@ from pydantic import BaseModel, Field
 from paperboard.adapters.store.feed import ORDER_NEWEST, ORDER_UPVOTES
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperboard.domain.links import safe_link, safe_links
-from paperboard.services.feed import FeedItem
 from paperboard.services import feed
+from paperboard.services import search as search_service
 from paperboard.services import trending as trending_service
+from paperboard.services.feed import FeedItem
 from paperboard.web import searching
 from paperboard.web.errors import error_response
 from paperboard.web.rendering import CACHE_HEADER
@@ -189,9 +190,7 @@ async def search_papers(
     if q is None or not q.strip():
         result = await run_in_threadpool(lambda: feed.recent(ctx, offset=p * limit, limit=limit))
         return _json([daily_json(item) for item in result.items], notice=result.notice)
-    results = await run_in_threadpool(
-        searching.run, ctx, q, searching.Filters(), page=p + 1, per_page=limit
-    )
+    results = await run_in_threadpool(lambda: search_service.search(ctx, q.strip(), page=p + 1, per_page=limit))
     return _json([
         daily_json(hit.item) | {"searchReason": hit.reason, "searchReasonLabel": hit.reason_label}
         for hit in results.hits

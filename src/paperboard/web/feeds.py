@@ -21,8 +21,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from feedgen.feed import FeedGenerator
 
+from paperboard.domain.query import SearchFilters
 from paperboard.errors import UserError
 from paperboard.services import feed
+from paperboard.services import search as search_service
 from paperboard.services import trending as trending_service
 from paperboard.web import searching
 from paperboard.web.rendering import CACHE_HEADER, paper_path, query_url, short_authors
@@ -113,11 +115,13 @@ async def papers_feed(
     fmt = feed_format(fmt)
     ctx = request.app.state.ctx
     if q is not None and q.strip():
-        filters = searching.Filters.parse(category, date_from, date_until, has_code, sort)
-        results = await run_in_threadpool(searching.run, ctx, q, filters, page=1, per_page=FEED_SIZE)
-        page_path = query_url("/papers", {"q": q.strip(), **filters.as_params()})
+        filters = SearchFilters.parse(category, date_from, date_until, has_code, sort)
+        results = await run_in_threadpool(
+            lambda: search_service.search(ctx, q.strip(), page=1, per_page=FEED_SIZE, filters=filters)
+        )
+        page_path = query_url("/papers", {"q": q.strip(), **searching.filter_params(filters)})
         return feed_response(
-            request, fmt, f"paperboard search: {q.strip()}", page_path, f"Papers matching “{q.strip()}”.",
+            request, fmt, f"{request.app.state.site_name} search: {q.strip()}", page_path, f"Papers matching “{q.strip()}”.",
             [hit.item for hit in results.hits],
         )
     period = feed.choose_period(date, week, month)
@@ -125,7 +129,7 @@ async def papers_feed(
     label = result.period.label if result.period else "the latest day"
     page_path = query_url("/papers", {"date": date, "week": week, "month": month})
     return feed_response(
-        request, fmt, f"paperboard daily papers: {label}", page_path, result.notice or f"Papers featured on {label}.", result.items
+        request, fmt, f"{request.app.state.site_name} daily papers: {label}", page_path, result.notice or f"Papers featured on {label}.", result.items
     )
 
 
@@ -134,7 +138,7 @@ async def trending_feed(request: Request, fmt: str):
     fmt = feed_format(fmt)
     result = await run_in_threadpool(trending_service.trending, request.app.state.ctx, limit=FEED_SIZE)
     return feed_response(
-        request, fmt, "paperboard trending papers", "/papers/trending", result.notice or "Papers the community is upvoting now.", result.items
+        request, fmt, f"{request.app.state.site_name} trending papers", "/papers/trending", result.notice or "Papers the community is upvoting now.", result.items
     )
 
 

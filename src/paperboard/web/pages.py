@@ -9,14 +9,22 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
+from paperboard.domain.query import SearchFilters
 from paperboard.errors import UserError
 from paperboard.services import feed, subscriptions
+from paperboard.services import search as search_service
 from paperboard.services import trending as trending_service
 from paperboard.services.ratelimit import RateLimited
 from paperboard.web import paper_panel, searching
 from paperboard.web.accounts import client_ip
 from paperboard.web.errors import after_response, error_response
-from paperboard.web.rendering import CACHE_HEADER, page, paper_markdown, paper_path, query_url
+from paperboard.web.rendering import (
+    CACHE_HEADER,
+    page,
+    paper_markdown,
+    paper_path,
+    query_url,
+)
 
 router = APIRouter(tags=["pages"], default_response_class=HTMLResponse)
 
@@ -54,7 +62,7 @@ async def papers(
     sort: str = Query("relevance", max_length=16, description="Search order: relevance, date or trending."),
 ):
     if q is not None and q.strip():
-        filters = searching.Filters.parse(category, date_from, date_until, has_code, sort)
+        filters = SearchFilters.parse(category, date_from, date_until, has_code, sort)
         return await run_in_threadpool(_search_page, request, q, filters, page_number)
     period = feed.choose_period(date, week, month)
     return await run_in_threadpool(_daily_page, request, period, page_number)
@@ -108,9 +116,10 @@ def _daily_page(request: Request, period, page_number: int):
     )
 
 
-def _search_page(request: Request, q: str, filters: "searching.Filters", page_number: int):
-    results = searching.run(_ctx(request), q, filters, page=page_number, per_page=searching.PER_PAGE)
-    params = {"q": q.strip(), **filters.as_params()}
+def _search_page(request: Request, q: str, filters: SearchFilters, page_number: int):
+    results = search_service.search(_ctx(request), q.strip(), page=page_number, per_page=searching.PER_PAGE,
+                                    filters=filters)
+    params = {"q": q.strip(), **searching.filter_params(filters)}
 
     def url_for_page(number: int) -> str:
         return query_url("/papers", {**params, "page": number if number > 1 else None})
@@ -123,7 +132,7 @@ def _search_page(request: Request, q: str, filters: "searching.Filters", page_nu
         description=f"Papers about {q.strip()}",
         query_text=q.strip(),
         filters=filters,
-        sorts=searching.SORTS,
+        sorts=searching.SORT_MENU,
         results=results,
         page_number=page_number,
         pages=_pages(results.total, searching.PER_PAGE),

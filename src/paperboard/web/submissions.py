@@ -14,8 +14,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
+from paperboard.domain.days import parse_day
 from paperboard.errors import UserError
-from paperboard.services import feed, ratelimit, submissions
+from paperboard.services import ratelimit, submissions
 from paperboard.services.ratelimit import RateLimited
 from paperboard.services.submissions import UnknownPaper
 from paperboard.web.auth import Member, api_member, require_member, require_role
@@ -129,7 +130,7 @@ def admin_feature(
     paper_id: str = Form(..., **_ID_FIELD),
     day: str = Form("", max_length=10),
 ):
-    featured_on = feed.parse_day(day) if day else datetime.now(timezone.utc).date()
+    featured_on = parse_day(day) if day else datetime.now(timezone.utc).date()
     change = submissions.feature(_ctx(request), paper_id, featured_on, by_member=member.id)
     request.app.state.cache.invalidate()
     return _back_to_paper(change.paper_id)
