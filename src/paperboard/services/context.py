@@ -22,6 +22,8 @@ from paperboard.adapters.mail.sender import MailSender, make_sender
 from paperboard.adapters.search.keyword import KeywordIndex, keyword_index
 from paperboard.adapters.search.postings import TermPostings
 from paperboard.adapters.search.vectors import VectorIndex
+from paperboard.adapters.sources.github import GitHubClient
+from paperboard.adapters.sources.http import PoliteClient
 from paperboard.adapters.store.database import Database
 from paperboard.settings import Settings, get_settings
 
@@ -102,6 +104,20 @@ class AppContext:
             password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
             timeout=settings.smtp_timeout_seconds,
         )
+
+    def arxiv_client(self) -> PoliteClient:
+        """A new client for arXiv (a context manager): its pace, timeouts and retries from the settings."""
+        settings = self.settings
+        return PoliteClient(user_agent=settings.user_agent, timeout_seconds=settings.http_timeout_seconds,
+                            delay_seconds=settings.arxiv_delay_seconds, max_retries=settings.http_max_retries,
+                            service="arXiv")
+
+    def github_client(self) -> GitHubClient:
+        """A new client for GitHub's REST API (a context manager), with the token if one is set."""
+        settings = self.settings
+        token = settings.github_token.get_secret_value() if settings.github_token else None
+        return GitHubClient(api_url=settings.github_api_url, user_agent=settings.user_agent, token=token,
+                            timeout_seconds=settings.http_timeout_seconds, max_retries=settings.http_max_retries)
 
     def embedder_if_ready(self):
         """The embedder if it is built, else None while another thread builds it (the warm-up of

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from paperboard.adapters.sources.arxiv_atom import ArxivApi, build_search_query
-from paperboard.adapters.sources.http import PoliteClient
 from paperboard.adapters.sources.oai import METADATA_NAMESPACES, OaiPage, OaiPmh
 from paperboard.adapters.store import papers as paper_store
 from paperboard.adapters.store.checkpoints import clear_checkpoint, load_checkpoint, save_checkpoint
@@ -87,7 +86,7 @@ def harvest_arxiv_api(
     start = state.get("start", 0)
     counts = ImportCounts()
     empty_answers = 0
-    with PoliteClient.for_arxiv(ctx.settings) as client:
+    with ctx.arxiv_client() as client:
         api = ArxivApi(client, ctx.settings.arxiv_api_url)
         while max_results is None or start < max_results:
             wanted = page_size if max_results is None else min(page_size, max_results - start)
@@ -145,7 +144,7 @@ def harvest_oai(
     state = _starting_state(ctx, key, restart)
     done = state.get("done", 0)
     counts = ImportCounts()
-    with PoliteClient.for_arxiv(ctx.settings) as client:
+    with ctx.arxiv_client() as client:
         oai = OaiPmh(client, ctx.settings.arxiv_oai_url)
         token = state.get("resumption_token")
         if token:
@@ -169,7 +168,7 @@ def index_one(ctx: AppContext, arxiv_id: str) -> IndexedPaper:
         wanted = parse_arxiv_id(arxiv_id)
     except InvalidArxivId as error:
         raise UserError(str(error)) from None
-    with PoliteClient.for_arxiv(ctx.settings) as client:
+    with ctx.arxiv_client() as client:
         feed = ArxivApi(client, ctx.settings.arxiv_api_url).by_ids([wanted.base])
     found = [p for p in feed.papers if p.id == wanted.base]
     if not found:

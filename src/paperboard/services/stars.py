@@ -80,7 +80,7 @@ def refresh_stars(
         )
     summary.due = len(due)
     own_client = client is None
-    client = client or GitHubClient.from_settings(settings)
+    client = client or ctx.github_client()
     try:
         for start in range(0, len(due), batch_size):
             batch = due[start : start + batch_size]

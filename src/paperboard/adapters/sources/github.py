@@ -28,7 +28,6 @@ import httpx
 from paperboard.adapters.sources.http import MAX_ANSWER_BYTES, send_bounded
 from paperboard.domain.star_history import github_repository
 from paperboard.errors import SourceUnavailable
-from paperboard.settings import Settings
 
 log = logging.getLogger("paperboard.github")
 
@@ -104,17 +103,6 @@ class GitHubClient:
             headers["Authorization"] = f"Bearer {token}"
         self._http = httpx.Client(
             base_url=api_url.rstrip("/"), headers=headers, timeout=timeout_seconds, follow_redirects=True
-        )
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> "GitHubClient":
-        token = settings.github_token.get_secret_value() if settings.github_token else None
-        return cls(
-            api_url=settings.github_api_url,
-            user_agent=settings.user_agent,
-            token=token,
-            timeout_seconds=settings.http_timeout_seconds,
-            max_retries=settings.http_max_retries,
         )
 
     def __enter__(self) -> "GitHubClient":

@@ -31,7 +31,6 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from paperboard.errors import SourceUnavailable, SourceUnreachable
-from paperboard.settings import Settings
 
 log = logging.getLogger("paperboard.http")
 
@@ -134,16 +133,6 @@ class PoliteClient:
             headers={"User-Agent": user_agent},
             timeout=timeout_seconds,
             follow_redirects=True,
-        )
-
-    @classmethod
-    def for_arxiv(cls, settings: Settings) -> "PoliteClient":
-        return cls(
-            user_agent=settings.user_agent,
-            timeout_seconds=settings.http_timeout_seconds,
-            delay_seconds=settings.arxiv_delay_seconds,
-            max_retries=settings.http_max_retries,
-            service="arXiv",
         )
 
     def __enter__(self) -> "PoliteClient":
