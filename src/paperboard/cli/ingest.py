@@ -55,9 +55,9 @@ def ingest_arxiv(
 
     An interrupted run of the same command resumes from its last committed page.
     """
-    until = _day(date_until, "--until") if date_until else date.today()
-    start = _day(date_from, "--from") if date_from else None
     ctx = context()
+    until = _day(date_until, "--until") if date_until else ctx.today()  # arXiv's days are UTC days
+    start = _day(date_from, "--from") if date_from else None
     start = start or until - timedelta(days=ctx.settings.harvest_initial_days)
     chosen = categories or ctx.settings.harvest_categories
     label = f"arXiv API {', '.join(chosen)} {start}..{until}"

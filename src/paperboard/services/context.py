@@ -15,7 +15,9 @@ that shares the database engine and the embedding model with the web's.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
 from functools import cached_property
 
 from paperboard.adapters.mail.sender import MailSender, make_sender
@@ -43,11 +45,24 @@ class _Shared:
     vector_indexes: dict[str, VectorIndex] = field(default_factory=dict)
 
 
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
 @dataclass
 class AppContext:
     settings: Settings
     batch: bool = False  # a command or a scheduled job, not a web request
     _shared: _Shared = field(default_factory=_Shared, repr=False, compare=False)
+    # The clock: naive UTC, as the database stores times. Tests pass another.
+    clock: Callable[[], datetime] = field(default=_utc_now, repr=False, compare=False)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        """Today in UTC: feeds, digests and harvest windows all count days in UTC."""
+        return self.clock().date()
 
     @property
     def read_timeout_ms(self) -> int:
@@ -133,7 +148,7 @@ class AppContext:
 
     def for_jobs(self) -> AppContext:
         """A sibling for scheduled jobs and commands: the batch read budget, the same adapters."""
-        return AppContext(self.settings, batch=True, _shared=self._shared)
+        return AppContext(self.settings, batch=True, _shared=self._shared, clock=self.clock)
 
     def migrate(self) -> tuple[str | None, str]:
         from paperboard.adapters.store.migrate import upgrade

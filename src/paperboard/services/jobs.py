@@ -39,7 +39,7 @@ def run_scheduled_harvest(ctx: AppContext, today: date | None = None) -> str:
     from paperboard.services.harvest import harvest_arxiv_api
 
     settings = ctx.settings
-    today = today or date.today()
+    today = today or ctx.today()
     with ctx.database.read() as connection:
         state = load_checkpoint(connection, HARVEST_STATE_KEY) or {}
     last_until = date.fromisoformat(state["until"]) if state.get("until") else None
