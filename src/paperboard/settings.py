@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     base_url: str | None = Field(
         None, description="Public URL of the site, for links in feeds and mail. Empty means http://HOST:PORT."
     )
+    site_name: str = Field(
+        "paperboard", min_length=1, max_length=80, description="The site's name, as every mail (its frame, "
+        "subjects, the digest's List-Id) and the pages (titles, header, feeds, the API docs) show it.",
+    )
     forwarded_allow_ips: str = Field(
         "",
         description="Addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto headers are "
@@ -325,6 +329,13 @@ class Settings(BaseSettings):
             except InvalidLimit as error:
                 raise ValueError(str(error)) from None
         return value
+
+    @field_validator("site_name")
+    @classmethod
+    def _site_name_is_one_line(cls, value: str) -> str:
+        if not value.strip() or not value.isprintable():
+            raise ValueError("site_name must be printable text on one line")
+        return value.strip()
 
     @field_validator("forwarded_allow_ips")
     @classmethod

@@ -13,13 +13,10 @@ it twice); the member asks again (the "send the link again" button, or the reset
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from paperboard.adapters.mail.compose import MailTemplates, compose, sender_domain
-from paperboard.adapters.mail.sender import MailConnection, MailError
 from paperboard.adapters.store import users as store
 from paperboard.adapters.store.users import UserRow
 from paperboard.domain.accounts import check_password, new_secret, secret_hash
@@ -36,6 +33,7 @@ from paperboard.services.accounts import (
 )
 from paperboard.services.ratelimit import RateLimited
 from paperboard.services.context import AppContext
+from paperboard.services.mail import Letter, send_mail
 
 log = logging.getLogger("paperboard.accounts")
 
@@ -202,44 +200,24 @@ def prune_expired_tokens(ctx: AppContext, *, now: datetime | None = None) -> str
 
 
 # -- sending ------------------------------------------------------------------------------------
-def send_account_mail(ctx: AppContext, owed: MailOwed, *, sender: MailConnection | None = None) -> bool:
-    """Send one owed mail; True when the relay took it. Failures are logged, never raised (this
-    runs after the response): the member can ask again."""
+def send_account_mail(ctx: AppContext, owed: MailOwed) -> bool:
+    """Send one owed mail; True when the relay took it. A failure is logged by ``send_mail``, never
+    raised (this runs after the response): the member can ask again."""
     settings = ctx.settings
-    with ctx.database.read() as connection:
-        user = store.get_user(connection, owed.user_id)
+    with ctx.database.read() as reading:
+        user = store.get_user(reading, owed.user_id)
     if user is None:
         return False
-    rendered = MailTemplates().render(
-        _TEMPLATES[owed.purpose],
-        {
-            "site_name": "paperboard",
-            "base_url": settings.resolved_base_url,
-            "username": user.username,
-            "email": user.email,
-            "link": link(ctx, owed.purpose, owed.secret) if owed.secret else f"{settings.resolved_base_url}/login",
-            "reset_url": f"{settings.resolved_base_url}/password/forgot",
-            "valid_hours": settings.account_verify_hours,
-            "valid_minutes": settings.password_reset_minutes,
-        },
-    )
-    mail = compose(
-        rendered,
-        sender=settings.mail_from,
-        recipient=user.email,
-        message_id=f"<{owed.purpose}.{secrets.token_hex(12)}@{sender_domain(settings.mail_from)}>",
-        unsubscribe_urls=[],  # a transactional mail the member asked for: no list to leave
-    )
-    try:
-        if sender is not None:
-            sender.send(mail)
-        else:
-            with ctx.mail_sender.connect() as own:
-                own.send(mail)
-    except MailError as error:
-        log.warning("%s mail to member %s not sent: %s", owed.purpose, user.id, error)
-        return False
-    return True
+    base_url = settings.resolved_base_url
+    values = {
+        "username": user.username,
+        "link": link(ctx, owed.purpose, owed.secret) if owed.secret else f"{base_url}/login",
+        "reset_url": f"{base_url}/password/forgot",
+        "valid_hours": settings.account_verify_hours,
+        "valid_minutes": settings.password_reset_minutes,
+    }
+    # A transactional mail the member asked for: no list to leave, so no unsubscribe link.
+    return send_mail(ctx, Letter(_TEMPLATES[owed.purpose], user.email, values)).sent
 
 
 __all__ = [

@@ -36,15 +36,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from paperboard.adapters.mail.sender import (
-    MailConfigError,
-    MailConnection,
-    MailInDoubt,
-    MessageRefused,
-    OutgoingMail,
-    RecipientRefused,
-    TemporaryMailError,
-)
+from paperboard.adapters.mail.sender import MailConnection, OutgoingMail
 from paperboard.adapters.store import digests as store
 from paperboard.domain.digest import (
     FREQUENCIES,
@@ -63,6 +55,7 @@ from paperboard.services.digest_content import (
     SearchPapers,
 )
 from paperboard.services.digest_report import SendReport
+from paperboard.services.mail import MISCONFIGURED, render_mail, send_mail
 
 log = logging.getLogger("paperboard.digest")
 
@@ -86,7 +79,6 @@ class DigestRun:
         ctx: AppContext,
         period: DigestPeriod,
         *,
-        sender: MailConnection | None = None,
         dry_run: bool = False,
         search_papers: SearchPapers | None = None,
         on_progress: Callable[[int], None] | None = None,
@@ -103,7 +95,6 @@ class DigestRun:
         self.report = SendReport(period.key, dry_run)
         self.pace = DomainPace(self.settings.mail_pace_per_domain_per_minute)
         self.lease = timedelta(seconds=self.settings.digest_claim_lease_seconds)
-        self.sender = sender
         self.on_progress = on_progress or (lambda n: None)
         self.on_wait = on_wait or (lambda line: log.info("%s", line))
         self.sleep, self.clock = sleep, clock
@@ -115,20 +106,19 @@ class DigestRun:
 
     def run(self) -> SendReport:
         started = self.clock()
-        own_sender = self.sender is None and not self.dry_run
-        sender = self.ctx.mail_sender.connect() if own_sender else self.sender
+        outbox = None if self.dry_run else self.ctx.mail_sender.connect()  # one connection for the run
         try:
             batch: list[store.Subscriber] = []
             for item in self._paced(self._due()):
                 if item is not _FLUSH:
                     batch.append(item)
                 if batch and (item is _FLUSH or len(batch) >= CLAIM_BATCH):
-                    self._deliver_batch(sender, batch)
+                    self._deliver_batch(outbox, batch)
                     batch = []
             if batch:
-                self._deliver_batch(sender, batch)
+                self._deliver_batch(outbox, batch)
             if not self.dry_run:
-                self._settle_the_rest(sender)
+                self._settle_the_rest(outbox)
         except SourceUnavailable as error:
             self._finish(started)
             raise SourceUnavailable(
@@ -136,8 +126,8 @@ class DigestRun:
                 "deferred digests are retried, and a copy sent again keeps its Message-ID."
             ) from error
         finally:
-            if own_sender:
-                sender.close()
+            if outbox is not None:
+                outbox.close()
         self._finish(started)
         return self.report
 
@@ -187,7 +177,7 @@ class DigestRun:
                 now = self.clock()
                 self.sleep(max(0.01, min(self.pace.wait(recipient_domain(s.email), now) for s in held)))
 
-    def _deliver_batch(self, sender: MailConnection | None, batch: list[store.Subscriber]) -> None:
+    def _deliver_batch(self, outbox: MailConnection | None, batch: list[store.Subscriber]) -> None:
         self.report.considered += len(batch)
         if self.dry_run:
             for subscriber in batch:
@@ -198,10 +188,10 @@ class DigestRun:
         with self.ctx.database.write() as connection:
             won = store.claim(connection, self.period.key, message_ids, _utcnow())
         self.report.claimed_elsewhere += len(batch) - len(won)
-        self._deliver_claimed(sender, [(s, 1) for s in batch if s.email in won])
+        self._deliver_claimed(outbox, [(s, 1) for s in batch if s.email in won])
         self.on_progress(len(batch))
 
-    def _deliver_claimed(self, sender: MailConnection, claimed: list[tuple[store.Subscriber, int]]) -> None:
+    def _deliver_claimed(self, outbox: MailConnection, claimed: list[tuple[store.Subscriber, int]]) -> None:
         """Send each claimed digest and record every outcome, even when the run must stop."""
         pending = deque(claimed)
         outcomes: list[store.Outcome] = []
@@ -216,8 +206,8 @@ class DigestRun:
                     continue
                 subscriber, attempt = pending.popleft()
                 try:
-                    outcomes.append(self._deliver_one(sender, subscriber, attempt))
-                except (MailConfigError, SourceUnavailable) as error:
+                    outcomes.append(self._deliver_one(outbox, subscriber, attempt))
+                except SourceUnavailable as error:
                     # Nothing of the rest left: give their claims back as retryable now.
                     outcomes += [
                         store.Outcome(s.email, store.DEFERRED, str(error), _utcnow(), attempt=n)
@@ -252,19 +242,19 @@ class DigestRun:
             elif outcome.status not in store.RETRYABLE:  # those are counted from the ledger at the end
                 self.report.count(outcome.status)
 
-    def _deliver_one(self, sender: MailConnection, subscriber: store.Subscriber, attempt: int) -> store.Outcome:
+    def _deliver_one(self, outbox: MailConnection, subscriber: store.Subscriber, attempt: int) -> store.Outcome:
         email = subscriber.email
         digest = self.builder.digest_for(subscriber)
         if digest.is_empty:
             return store.Outcome(email, store.EMPTY, attempt=attempt)
-        mail = self.renderer.render(email, digest)
-        try:
-            sender.send(mail)
-        except (TemporaryMailError, MailInDoubt) as error:
+        delivery = send_mail(self.ctx, self.renderer.letter(email, digest), connection=outbox)
+        status, error = delivery.status, delivery.error
+        if status == MISCONFIGURED:
+            raise SourceUnavailable(str(error)) from error  # the settings, not this mail: stop
+        if status in store.RETRYABLE:
             self._temporary_in_a_row += 1
             if self._temporary_in_a_row >= RELAY_DOWN_AFTER:
                 raise SourceUnavailable(f"{RELAY_DOWN_AFTER} temporary SMTP failures in a row; last: {error}") from error
-            status = store.IN_DOUBT if isinstance(error, MailInDoubt) else store.DEFERRED
             if attempt >= self.settings.mail_max_attempts:
                 # Out of attempts: a deferred mail surely did not leave (failed); one in doubt may
                 # have, so it stays in doubt, with no retry time, for a person to look at.
@@ -272,14 +262,12 @@ class DigestRun:
                 return store.Outcome(email, status, f"gave up after {attempt} attempts: {error}", attempt=attempt)
             wait = retry_delay(attempt, self.settings.mail_retry_base_seconds)
             return store.Outcome(email, status, str(error), _utcnow() + timedelta(seconds=wait), attempt=attempt)
-        except RecipientRefused as error:
-            return store.Outcome(email, store.BOUNCED, str(error), attempt=attempt)
-        except MessageRefused as error:
-            return store.Outcome(email, store.FAILED, str(error), attempt=attempt)
+        if status != store.SENT:  # bounced or failed: for good
+            return store.Outcome(email, status, str(error), attempt=attempt)
         self._temporary_in_a_row = 0
         return store.Outcome(email, store.SENT, attempt=attempt)
 
-    def _settle_the_rest(self, sender: MailConnection) -> None:
+    def _settle_the_rest(self, outbox: MailConnection) -> None:
         """Take again what this period still owes as it becomes due: deferred and in-doubt rows
         after their backoff (this run's and earlier runs'), and rows a dead worker left in
         ``sending`` once their lease ends. Waits up to ``LONGEST_WAIT_IN_RUN`` for the next one,
@@ -290,7 +278,7 @@ class DigestRun:
             with self.ctx.database.read() as connection:
                 ready = store.retries_due(connection, self.period.key, now, now - self.lease)
             if ready:
-                self._take_over(sender, ready, now)
+                self._take_over(outbox, ready, now)
                 continue
             with self.ctx.database.read() as connection:
                 retry_at, oldest_claim = store.next_retry_times(connection, self.period.key)
@@ -308,7 +296,7 @@ class DigestRun:
                 )
             self.sleep(max(0.01, min(WATCH_SECONDS, (next_at - now).total_seconds())))
 
-    def _take_over(self, sender: MailConnection, ready: list[store.Retry], now: datetime) -> None:
+    def _take_over(self, outbox: MailConnection, ready: list[store.Retry], now: datetime) -> None:
         mine: list[tuple[store.Subscriber, int]] = []
         cancelled: list[store.Outcome] = []
         with self.ctx.database.write() as connection:
@@ -324,7 +312,7 @@ class DigestRun:
                 if retry.status != store.DEFERRED:
                     self.report.resent += 1
         self._record(cancelled)
-        self._deliver_claimed(sender, mine)
+        self._deliver_claimed(outbox, mine)
 
 
 # -- entry points -------------------------------------------------------------------------------
@@ -388,5 +376,5 @@ def preview_digest(
     period = resolve_period(frequency or subscriber.frequency, day)
     builder = DigestBuilder(ctx, period, search_papers=search_papers)
     digest = builder.digest_for(subscriber)
-    mail = None if digest.is_empty else DigestRenderer(ctx).render(email, digest)
+    mail = None if digest.is_empty else render_mail(ctx, DigestRenderer(ctx).letter(email, digest))
     return Preview(email, subscriber.status, digest, mail)

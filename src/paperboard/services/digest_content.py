@@ -1,5 +1,5 @@
 """What a digest holds and how it reads: candidates per section, shared by a whole run, and the
-mail rendered from the template trio.
+letter that ``services.mail.send_mail`` renders from the template trio.
 
 Candidates per (section, content window) and each paper's one-line summary and view are computed
 once per run and reused for every subscriber, which is what lets one run serve 100,000 of them.
@@ -11,12 +11,12 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.utils import formataddr
 from urllib.parse import quote
 
 from markupsafe import Markup
 
-from paperboard.adapters.mail.compose import MailTemplates, compose, pack_lines, sender_domain
-from paperboard.adapters.mail.sender import OutgoingMail
+from paperboard.adapters.mail.compose import mail_templates, pack_lines, sender_domain
 from paperboard.adapters.store import digests as store
 from paperboard.adapters.store import feed as feed_store
 from paperboard.adapters.store import interests
@@ -41,7 +41,8 @@ from paperboard.domain.trending import IMPORTED_UPVOTES, UPVOTES, TrendingScore
 from paperboard.adapters.store.database import ReadTimeout
 from paperboard.errors import SourceUnavailable, UserError
 from paperboard.services.context import AppContext
-from paperboard.services.subscriptions import MANAGE, UNSUBSCRIBE, link, list_unsubscribe
+from paperboard.services.mail import Letter
+from paperboard.services.subscriptions import MANAGE, UNSUBSCRIBE, link
 from paperboard.services.trending import scores_for_window
 
 log = logging.getLogger("paperboard.digest")
@@ -243,42 +244,36 @@ class SectionView:
 
 
 class DigestRenderer:
-    """Renders digests of one run. A section with the same papers reads the same in every mail,
-    so each distinct section is rendered once and only the frame around it per subscriber."""
+    """The letters of one run's digests. A section with the same papers reads the same in every
+    mail, so each distinct section is rendered once and only the frame around it per subscriber
+    (by ``services.mail.send_mail``)."""
 
     def __init__(self, ctx: AppContext) -> None:
         self.settings = ctx.settings
-        self.templates = MailTemplates()
+        self.templates = mail_templates()
         self.base_url = self.settings.resolved_base_url
         self.domain = sender_domain(self.settings.mail_from)
         self._sections: dict[tuple, SectionView] = {}
 
-    def render(self, email: str, digest: Digest) -> OutgoingMail:
+    def letter(self, email: str, digest: Digest) -> Letter:
         settings = self.settings
-        unsubscribe_url = link(settings, UNSUBSCRIBE, email)
-        rendered = self.templates.render(
+        frequency = digest.period.frequency
+        values = {
+            "frequency": frequency,
+            "period_label": digest.period.label,
+            "window_label": _window_label(digest.window),
+            "sections": [self._section(s) for s in digest.sections],
+            "paper_count": digest.paper_count,
+            "top_title": digest.sections[0].entries[0].paper.title if digest.sections else "",
+            "manage_url": link(settings, MANAGE, email),
+        }
+        return Letter(
             "digest",
-            {
-                "site_name": "paperboard",
-                "base_url": self.base_url,
-                "email": email,
-                "frequency": digest.period.frequency,
-                "period_label": digest.period.label,
-                "window_label": _window_label(digest.window),
-                "sections": [self._section(s) for s in digest.sections],
-                "paper_count": digest.paper_count,
-                "top_title": digest.sections[0].entries[0].paper.title if digest.sections else "",
-                "manage_url": link(settings, MANAGE, email),
-                "unsubscribe_url": unsubscribe_url,
-            },
-        )
-        return compose(
-            rendered,
-            sender=settings.mail_from,
-            recipient=email,
+            email,
+            values,
+            unsubscribe_url=link(settings, UNSUBSCRIBE, email),
             message_id=digest_message_id(digest.period.key, email, self.domain),
-            unsubscribe_urls=list_unsubscribe(settings, unsubscribe_url),
-            list_id=f"paperboard {digest.period.frequency} digest <{digest.period.frequency}.digest.{self.domain}>",
+            list_id=formataddr((f"{settings.site_name} {frequency} digest", f"{frequency}.digest.{self.domain}"), charset="utf-8"),
         )
 
     def _section(self, section: DigestSection) -> SectionView:

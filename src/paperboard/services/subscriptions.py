@@ -15,20 +15,12 @@ unsubscribe link in an old mail must keep working). A token for one purpose is r
 
 from __future__ import annotations
 
-import logging
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from paperboard.adapters.mail.compose import MailTemplates, compose, sender_domain
-from paperboard.adapters.mail.sender import (
-    MailConnection,
-    MailError,
-    RecipientRefused,
-    TemporaryMailError,
-)
+from paperboard.adapters.mail.sender import MailConnection
 from paperboard.adapters.store import digests as store
 from paperboard.adapters.store.subscriptions import add_subscription
 from paperboard.domain.digest import FREQUENCIES, InvalidTopics, Topics, email_from_payload, parse_topics, token_payload, topics_from_json
@@ -37,10 +29,9 @@ from paperboard.domain.query import QueryError, parse_query
 from paperboard.errors import UserError
 from paperboard.services import ratelimit
 from paperboard.services.context import AppContext
+from paperboard.services.mail import BOUNCED, DEFERRED, Letter, send_mail
 from paperboard.services.site_secret import site_secret
 from paperboard.settings import Settings
-
-log = logging.getLogger("paperboard.subscriptions")
 
 RESEND_AFTER = timedelta(minutes=15)
 CONFIRM, MANAGE, UNSUBSCRIBE = "confirm", "manage", "unsubscribe"
@@ -94,14 +85,6 @@ def link(settings: Settings, purpose: str, email: str) -> str:
     return settings.resolved_base_url + paths[purpose] + make_token(settings, purpose, email)
 
 
-def list_unsubscribe(settings: Settings, unsubscribe_url: str) -> list[str]:
-    """What ``List-Unsubscribe`` lists: the one-click https URL, and mailto: when configured."""
-    targets = [unsubscribe_url]
-    if settings.mail_unsubscribe_mailto:
-        targets.append(f"mailto:{settings.mail_unsubscribe_mailto}?subject=unsubscribe")
-    return targets
-
-
 # -- subscribe and confirm ----------------------------------------------------------------------
 def subscribe(
     ctx: AppContext, raw_email: str, *, ip: str | None = None, source: str = "banner", now: datetime | None = None
@@ -128,7 +111,7 @@ def subscribe(
     return Subscribed(email, created, owed)
 
 
-def send_confirmation(ctx: AppContext, email: str, *, sender: MailConnection | None = None, now: datetime | None = None) -> bool:
+def send_confirmation(ctx: AppContext, email: str, *, outbox: MailConnection | None = None, now: datetime | None = None) -> bool:
     """Send the owed confirmation mail of ``email`` once; True when it left.
 
     Claim (commit) first, then send: a crash after the claim loses that one mail rather than
@@ -141,46 +124,20 @@ def send_confirmation(ctx: AppContext, email: str, *, sender: MailConnection | N
         subscriber = store.claim_confirmation(connection, email, now)
     if subscriber is None:
         return False
-    unsubscribe_url = link(settings, UNSUBSCRIBE, email)
-    rendered = MailTemplates().render(
+    letter = Letter(
         "confirm",
-        {
-            "site_name": "paperboard",
-            "base_url": settings.resolved_base_url,
-            "email": email,
-            "confirm_url": link(settings, CONFIRM, email),
-            "manage_url": link(settings, MANAGE, email),
-            "unsubscribe_url": unsubscribe_url,
-            "valid_hours": settings.mail_confirm_hours,
-        },
+        email,
+        {"confirm_url": link(settings, CONFIRM, email), "manage_url": link(settings, MANAGE, email), "valid_hours": settings.mail_confirm_hours},
+        unsubscribe_url=link(settings, UNSUBSCRIBE, email),
     )
-    mail = compose(
-        rendered,
-        sender=settings.mail_from,
-        recipient=email,
-        message_id=f"<confirm.{secrets.token_hex(12)}@{sender_domain(settings.mail_from)}>",
-        unsubscribe_urls=list_unsubscribe(settings, unsubscribe_url),
-    )
-    try:
-        if sender is not None:
-            sender.send(mail)
-        else:
-            with ctx.mail_sender.connect() as own:
-                own.send(mail)
-    except TemporaryMailError as error:
-        log.warning("confirmation mail to %s deferred: %s", email, error)
+    delivery = send_mail(ctx, letter, connection=outbox)
+    if delivery.status == DEFERRED:
         with ctx.database.write() as connection:
             store.release_confirmation(connection, email)
-        return False
-    except RecipientRefused as error:
-        log.warning("confirmation mail to %s bounced: %s", email, error)
+    elif delivery.status == BOUNCED:
         with ctx.database.write() as connection:
-            store.record_bounce(connection, email, str(error))
-        return False
-    except MailError as error:
-        log.error("confirmation mail to %s not sent: %s", email, error)
-        return False
-    return True
+            store.record_bounce(connection, email, str(delivery.error))
+    return delivery.sent
 
 
 def send_owed_confirmations(ctx: AppContext, *, now: datetime | None = None) -> str | None:
@@ -190,8 +147,8 @@ def send_owed_confirmations(ctx: AppContext, *, now: datetime | None = None) -> 
         owed = store.confirmations_owed(connection, now - timedelta(hours=ctx.settings.mail_confirm_hours))
     if not owed:
         return None
-    with ctx.mail_sender.connect() as sender:
-        sent = sum(send_confirmation(ctx, email, sender=sender, now=now) for email in owed)
+    with ctx.mail_sender.connect() as outbox:
+        sent = sum(send_confirmation(ctx, email, outbox=outbox, now=now) for email in owed)
     return f"{sent} of {len(owed)} owed confirmation mails sent"
 
 

@@ -38,7 +38,7 @@ so `huggingface_hub.HfApi(endpoint=...)` works against this server (`list_daily_
 
 def create_app(ctx: AppContext) -> FastAPI:
     app = FastAPI(
-        title="paperboard",
+        title=ctx.settings.site_name,
         version=__version__,
         description=_DESCRIPTION,
         # The member is resolved for every route so that each page's header can greet them.
@@ -56,6 +56,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     # plant its links in everyone's page; feeds and mails outlive the request that made them. With
     # BASE_URL empty, `up` and `web` put the address they serve into the settings instead.
     app.state.base_url = ctx.settings.resolved_base_url
+    app.state.site_name = ctx.settings.site_name
     app.state.templates = make_templates()
     app.state.csrf = CsrfTokens(load_secret(ctx.settings), secure=ctx.settings.resolved_base_url.startswith("https://"))
     app.state.sessions = SessionCookies(

@@ -20,7 +20,6 @@ from paperboard.services import votes
 from paperboard.web.security import csrf_field
 
 TEMPLATES = Path(__file__).parent / "templates"
-SITE_NAME = "paperboard"
 CACHE_HEADER = "x-pb-cache"
 _AUTHORS_SHOWN = 8
 
@@ -91,7 +90,7 @@ def make_templates() -> Jinja2Templates:
     """One environment per process: templates compile once, however many apps are created."""
     templates = Jinja2Templates(directory=str(TEMPLATES))
     env = templates.env
-    env.globals.update(site_name=SITE_NAME, csrf_field=csrf_field, paper_path=paper_path, query_url=query_url)
+    env.globals.update(csrf_field=csrf_field, paper_path=paper_path, query_url=query_url)
     env.filters.update(marked=marked, short_authors=short_authors, human_date=human_date, truncate_text=truncate, comment_html=comment_html)
     env.filters.update(safe_link=safe_link, safe_links=safe_links)
     env.trim_blocks = env.lstrip_blocks = True
@@ -116,6 +115,7 @@ def page(
         template,
         {
             "title": title,
+            "site_name": request.app.state.site_name,
             "canonical": base + canonical,
             "description": truncate(description, 200),
             "request_path": request.url.path,

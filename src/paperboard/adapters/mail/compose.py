@@ -1,6 +1,7 @@
 """Mail as it leaves: a template trio (subject, text, html) rendered and put into one message.
 
-Each mail ``NAME`` has ``NAME.subject.txt``, ``NAME.txt`` and ``NAME.html`` under ``templates/``.
+Each mail ``NAME`` has ``NAME.subject.txt``, ``NAME.txt`` and ``NAME.html`` under ``templates/``;
+the text and html extend the one layout (``_layout.txt``, ``_layout.html``).
 The html is rendered with autoescape (third-party titles and abstracts are escaped there); the
 text and subject are not, and the subject is folded to one line, so no text from a paper can
 start a header of its own.
@@ -64,6 +65,12 @@ class MailTemplates:
         text = self._text.get_template(f"{name}.txt").render(context)
         html = self._html.get_template(f"{name}.html").render({**context, "subject": subject})
         return RenderedMail(subject, text, html)
+
+
+@lru_cache(maxsize=1)
+def mail_templates() -> MailTemplates:
+    """One set per process: each template compiles once, however many mails use it."""
+    return MailTemplates()
 
 
 def one_line(text: str, limit: int) -> str:
