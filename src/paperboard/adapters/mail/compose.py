@@ -48,6 +48,7 @@ class MailTemplates:
                 trim_blocks=True,
                 lstrip_blocks=True,
                 keep_trailing_newline=True,
+                auto_reload=False,  # templates do not change under a running process: no stat per render
             )
             env.filters["safe_link"] = safe_link  # outside links leave only as the domain allows
             return env
