@@ -53,8 +53,6 @@ class Role(IntEnum):
             raise AccountRuleError(f"a role is one of {', '.join(r.label for r in cls)}, not {text!r}") from None
 
 
-ROLE_NAMES = tuple(role.label for role in Role)
-
 
 def has_role(actual: str, required: str) -> bool:
     """Whether a member whose role is ``actual`` may act as ``required`` (an unknown role: no)."""

@@ -34,14 +34,6 @@ class ArxivId:
     def __str__(self) -> str:
         return self.base if self.version is None else f"{self.base}v{self.version}"
 
-    @property
-    def is_old_style(self) -> bool:
-        return "/" in self.base
-
-    @property
-    def yymm(self) -> str:
-        return self.base.split("/")[-1][:4]
-
 
 def parse_arxiv_id(text: str) -> ArxivId:
     """Parse ``text`` (an id, ``arXiv:`` label or arxiv.org URL); raise InvalidArxivId."""

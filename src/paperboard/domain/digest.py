@@ -57,11 +57,6 @@ class DigestPeriod:
         return f"daily:{self.day.isoformat()}"
 
     @property
-    def last_day(self) -> date:
-        """The last day on which this period's digest may still be sent."""
-        return self.day + timedelta(days=6) if self.frequency == WEEKLY else self.day
-
-    @property
     def label(self) -> str:
         if self.frequency == WEEKLY:
             return f"week {self.key[-2:].lstrip('0')} of {self.day.isocalendar()[0]}"

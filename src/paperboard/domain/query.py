@@ -28,7 +28,6 @@ _FIELD_ALIASES = {"author": "author", "au": "author", "cat": "cat", "category": 
                   "has": "has", "sort": "sort"}
 _CATEGORY = re.compile(r"[A-Za-z][A-Za-z-]*(?:\.[A-Za-z][A-Za-z-]*)?")
 _PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
-EXAMPLE = 'graph neural networks "message passing" -survey author:"Yann LeCun" cat:cs.LG year:2026'
 
 
 class QueryError(UserError):

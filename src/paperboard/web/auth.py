@@ -39,10 +39,6 @@ class Member:
     role: str
     email_verified: bool
 
-    @property
-    def shown_name(self) -> str:
-        return self.display_name or self.username
-
     def has_role(self, role: str) -> bool:
         return has_role(self.role, role)
 

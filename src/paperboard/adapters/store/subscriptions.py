@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, insert, select
 
 from paperboard.adapters.store.papers import utcnow
 from paperboard.adapters.store.schema import subscriptions
@@ -17,15 +17,3 @@ def add_subscription(connection: Connection, email: str, *, source: str) -> bool
         return False
     connection.execute(insert(subscriptions).values(email=email, status=PENDING, source=source, created_at=utcnow()))
     return True
-
-
-def get_subscription(connection: Connection, email: str) -> dict | None:
-    row = connection.execute(select(subscriptions).where(subscriptions.c.email == email)).first()
-    return dict(row._mapping) if row else None
-
-
-def count_subscriptions(connection: Connection, status: str | None = None) -> int:
-    query = select(func.count()).select_from(subscriptions)
-    if status is not None:
-        query = query.where(subscriptions.c.status == status)
-    return connection.execute(query).scalar_one()
