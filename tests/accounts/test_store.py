@@ -28,7 +28,7 @@ def test_email_and_username_are_each_unique(database):
         assert store.taken(connection, email="x@example.org", username="ada") == (False, True)
         assert store.find_for_login(connection, " ADA@example.org ").id == first
         assert store.find_for_login(connection, "Ada").id == first
-        assert store.count_users(connection) == 1
+        assert [u.id for u in store.list_users(connection)] == [first]
 
 
 def test_a_new_password_ends_every_session(database):
@@ -52,7 +52,6 @@ def test_mail_tokens_work_once(database):
         store.add_mail_token(connection, user_id=user_id, purpose="reset", token_hash="b" * 64, now=NOW, expires_at=NOW + timedelta(hours=1))
         store.retire_mail_tokens(connection, user_id, "reset", NOW)
         assert store.find_mail_token(connection, "reset", "b" * 64).used_at == NOW
-        assert store.last_mail_token_at(connection, user_id, "reset") == NOW
 
 
 def test_api_tokens_belong_to_their_owner(database):

@@ -21,12 +21,3 @@ def test_score_saturates_and_normalises_by_length():
     assert bm25.score({"graph": 1}, 40, idfs, 10.0) < once
     assert bm25.score({"other": 3}, 10, idfs, 10.0) == 0.0
     assert bm25.score({"graph": 1, "neural": 1}, 10, idfs, 10.0) > once
-
-
-def test_upper_bound_is_never_reached():
-    idfs = {"graph": 2.0, "neural": 1.0}
-    bound = bm25.upper_bound(idfs)
-    assert bound == pytest.approx(3.0 * 2.2)
-    for tf in (1, 5, 50, 500):
-        for length in (1, 10, 1000):
-            assert bm25.score({"graph": tf, "neural": tf}, length, idfs, 10.0) < bound

@@ -64,7 +64,10 @@ class CrashingEmbedder(CountingEmbedder):
 
 def _stored(database: Database, model: str) -> tuple[list[str], np.ndarray]:
     with database.read() as connection:
-        return embeddings.load_all(connection, model)
+        chunks = list(embeddings.iter_embeddings(connection, model))
+    if not chunks:
+        return [], np.zeros((0, 0), dtype=np.float32)
+    return [i for ids, _ in chunks for i in ids], np.vstack([matrix for _, matrix in chunks])
 
 
 def test_embeds_every_paper_once_in_batches(ctx: AppContext):

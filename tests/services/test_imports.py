@@ -159,15 +159,15 @@ def test_reimport_changes_nothing(ctx, tmp_path):
 def test_daily_papers_keep_feature_date_submitter_and_upvotes(ctx, tmp_path):
     import_files(ctx, [_hf_daily(tmp_path / "daily.json", "2405.00001", upvotes=42)])
     with ctx.database.read() as connection:
-        [feature] = feature_store.features_on(connection, date(2024, 5, 1))
+        feature = feature_store.features_for(connection, ["2405.00001"])["2405.00001"]
         paper = paper_store.get_paper(connection, "2405.00001")
-    assert (feature.paper_id, feature.submitter, feature.upvotes) == ("2405.00001", "akhaliq", 42)
+    assert (feature.featured_on, feature.submitter, feature.upvotes) == (date(2024, 5, 1), "akhaliq", 42)
     assert paper.title == "A Paper on the Daily Feed" and paper.code_urls[0] == "https://github.com/Owner/Repo"
 
     [report] = import_files(ctx, [_hf_daily(tmp_path / "later.json", "2405.00001", upvotes=50)])
     assert (report.features_inserted, report.features_updated) == (0, 1)
     with ctx.database.read() as connection:
-        assert feature_store.features_on(connection, date(2024, 5, 1))[0].upvotes == 50
+        assert feature_store.features_for(connection, ["2405.00001"])["2405.00001"].upvotes == 50
 
 
 def test_a_corrected_versionless_reimport_is_applied_and_reported(ctx, tmp_path):

@@ -40,7 +40,7 @@ def _add_papers(database: Database, count: int, start: int = 0) -> None:
 
 def _embedded(database: Database, model: str = HASHING_MODEL) -> list[str]:
     with database.read() as connection:
-        return embeddings.load_all(connection, model)[0]
+        return [i for ids, _ in embeddings.iter_embeddings(connection, model) for i in ids]
 
 
 def _keyword_backlog(database: Database) -> int:

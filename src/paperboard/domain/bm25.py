@@ -30,8 +30,3 @@ def score(frequencies: Mapping[str, float], length: int, idfs: Mapping[str, floa
         if tf:
             total += weight * tf * (K1 + 1) / (tf + norm)
     return total
-
-
-def upper_bound(idfs: Mapping[str, float]) -> float:
-    """The most these terms can add to any document's score (each term's saturation tends to K1 + 1)."""
-    return sum(weight * (K1 + 1) for weight in idfs.values())

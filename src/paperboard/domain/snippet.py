@@ -40,10 +40,6 @@ class Snippet:
         """The marked words, each once, in order of appearance."""
         return tuple(dict.fromkeys(span.text for span in self.spans if span.marked))
 
-    def marked_text(self, start: str = "[", end: str = "]") -> str:
-        """Plain text with the marked words wrapped, for terminals and logs (not for HTML)."""
-        return "".join(f"{start}{s.text}{end}" if s.marked else s.text for s in self.spans)
-
     def as_dict(self) -> list[dict]:
         return [{"text": span.text, "marked": span.marked} for span in self.spans]
 

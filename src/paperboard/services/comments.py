@@ -143,14 +143,6 @@ def discussion(ctx: AppContext, paper: str, *, viewer_id: int | None = None, mod
     return Discussion(paper_id, threads, sum(1 for c in found if c.visible), reported)
 
 
-def comment_of(ctx: AppContext, comment_id: int, *, moderator: bool = False) -> Comment:
-    with ctx.database.read() as connection:
-        comment = _find(connection, comment_id)
-    if comment.hidden and not moderator:
-        raise CommentNotFound(comment_id)
-    return comment
-
-
 # -- moderators -----------------------------------------------------------------------------------
 def reported(ctx: AppContext) -> list[store.ReportedComment]:
     with ctx.database.read() as connection:

@@ -50,25 +50,6 @@ def _candidates_condition(model: str):
     return joined, stale
 
 
-def missing_or_stale(
-    connection: Connection, model: str, limit: int, *, after_id: str = ""
-) -> list[EmbeddingCandidate]:
-    """Up to ``limit`` candidates in paper-id order, after ``after_id`` (keyset pagination).
-
-    A candidate whose ``stored_text_hash`` equals the hash of its current text needs nothing:
-    it was modified in some other field. Paging by id lets one run pass over those only once.
-    """
-    joined, stale = _candidates_condition(model)
-    query = (
-        select(papers.c.id, papers.c.title, papers.c.abstract, paper_embeddings.c.text_hash)
-        .select_from(joined)
-        .where(stale, papers.c.id > after_id)
-        .order_by(papers.c.id)
-        .limit(limit)
-    )
-    return [EmbeddingCandidate(row.id, row.title, row.abstract or "", row.text_hash) for row in connection.execute(query)]
-
-
 def claim_candidates(
     connection: Connection, model: str, owner: str, limit: int, *, after_id: str, now: datetime, expires_at: datetime
 ) -> tuple[list[EmbeddingCandidate], str | None]:
@@ -215,27 +196,3 @@ def iter_embeddings(
         matrix = np.frombuffer(b"".join(row.vector for row in rows), dtype=_VECTOR_DTYPE).reshape(len(rows), dimension)
         yield [row.paper_id for row in rows], matrix
         last_id = rows[-1].paper_id
-
-
-def load_all(connection: Connection, model: str, *, chunk_size: int = 5000) -> tuple[list[str], np.ndarray]:
-    """Every vector of ``model``: ids and a (n, dimension) float32 matrix in the same order.
-
-    Rows are read in chunks into one growing matrix, so peak memory stays near the result's size.
-    """
-    ids: list[str] = []
-    matrix: np.ndarray | None = None
-    filled = 0
-    for chunk_ids, chunk in iter_embeddings(connection, model, chunk_size=chunk_size):
-        if matrix is None:
-            expected = max(count_embeddings(connection, model), len(chunk_ids))
-            matrix = np.empty((expected, chunk.shape[1]), dtype=np.float32)
-        if chunk.shape[1] != matrix.shape[1]:
-            raise ValueError(f"vectors of model {model!r} have different dimensions")
-        if filled + len(chunk_ids) > len(matrix):  # rows added while reading
-            matrix = np.resize(matrix, (filled + len(chunk_ids), matrix.shape[1]))
-        matrix[filled : filled + len(chunk_ids)] = chunk
-        filled += len(chunk_ids)
-        ids.extend(chunk_ids)
-    if matrix is None:
-        return [], np.zeros((0, 0), dtype=np.float32)
-    return ids, matrix[:filled]

@@ -57,14 +57,3 @@ def features_for(connection: Connection, paper_ids: Sequence[str]) -> dict[str, 
         for r in connection.execute(select(daily_features).where(daily_features.c.paper_id.in_(chunk))):
             found[r.paper_id] = DailyFeature(r.paper_id, r.featured_on, r.submitter, r.imported_upvotes, r.source)
     return found
-
-
-def features_on(connection: Connection, day: date) -> list[DailyFeature]:
-    rows = connection.execute(
-        select(daily_features)
-        .where(daily_features.c.featured_on == day)
-        .order_by(daily_features.c.imported_upvotes.desc(), daily_features.c.paper_id)
-    )
-    return [
-        DailyFeature(r.paper_id, r.featured_on, r.submitter, r.imported_upvotes, r.source) for r in rows
-    ]

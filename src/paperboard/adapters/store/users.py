@@ -101,10 +101,6 @@ def list_users(connection: Connection) -> list[UserRow]:
     return [_user(r) for r in connection.execute(select(users).order_by(users.c.id))]
 
 
-def count_users(connection: Connection) -> int:
-    return connection.execute(select(func.count()).select_from(users)).scalar_one()
-
-
 def set_role(connection: Connection, user_id: int, role: str) -> None:
     connection.execute(update(users).where(users.c.id == user_id).values(role=role))
 
@@ -179,12 +175,6 @@ def retire_mail_tokens(connection: Connection, user_id: int, purpose: str, now: 
         .where(user_tokens.c.user_id == user_id, user_tokens.c.purpose == purpose, user_tokens.c.used_at.is_(None))
         .values(used_at=now)
     )
-
-
-def last_mail_token_at(connection: Connection, user_id: int, purpose: str) -> datetime | None:
-    return connection.execute(
-        select(func.max(user_tokens.c.created_at)).where(user_tokens.c.user_id == user_id, user_tokens.c.purpose == purpose)
-    ).scalar()
 
 
 def prune_mail_tokens(connection: Connection, before: datetime) -> int:
