@@ -185,7 +185,7 @@ def export_papers(
     partial = target.with_name(f".{target.name}.partial")
     try:
         with open(partial, "wb") as raw:
-            # Level 3 gives most of level 6's size (11 % larger) in 40 % of its time.
+            # Level 3: nearly level 6's (the default's) size in well under half its time.
             stream = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=3, mtime=0) if target.suffix == ".gz" else raw
             report = _export_to(ctx.database, stream, ExportReport(path=str(target)), on_progress, page_size)
             if stream is not raw:

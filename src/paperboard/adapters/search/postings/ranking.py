@@ -44,7 +44,7 @@ class Ranking:
             return []
         scores = self._scores
         # Partitioned at the front of the negated scores: at the back of the scores, the many
-        # zeros make numpy's introselect several times slower (measured: 95 ms against 25).
+        # zeros make numpy's introselect several times slower.
         chosen = np.argpartition(-scores, wanted - 1)[:wanted] if wanted < len(scores) else np.arange(len(scores))
         chosen = np.sort(chosen[scores[chosen] > 0]).astype(np.int64)
         exact = self._exact(chosen)
