@@ -38,7 +38,7 @@ def _options(
 
 def _register() -> None:
     # Imported for their side effect of adding commands to ``app``.
-    from paperboard.cli import db, embed, features, ingest, mail, search, stars, transfer, trending, up, users, web  # noqa: F401
+    from paperboard.cli import config, db, embed, features, ingest, mail, search, stars, transfer, trending, up, users, web  # noqa: F401
 
 
 def main() -> None:
