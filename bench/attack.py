@@ -22,8 +22,8 @@ never hold back another's):
  7. ``digest send`` killed with SIGKILL a third of the way, then rerun: one digest per subscriber;
  8. unwritable storage: writes 503, reads 200, /healthz consistent, and writes again afterwards;
  9. far dates: 4xx, and the keep-alive connection survives;
-10. smaller points: feed titles, a planted CSRF cookie, logout, sign-up, comment links, API 401,
-    hostile export ids, a busy port, a corrected re-import.
+10. smaller points: feed titles, a planted CSRF cookie, the cookie and HSTS under https, logout,
+    sign-up, comment links, API 401, hostile export ids, a busy port, a corrected re-import.
 
 Prints PASS, FINDING or SKIPPED per check with the reason, then the number of findings; exits 1
 when there is any. ``--keep DIR`` keeps the folder (home, server log, received mail) in DIR.

@@ -123,11 +123,11 @@ class Site:
             raise SystemExit(f"db upgrade failed: {ran.err[-2000:]}")
         self.start_server()
 
-    def start_server(self) -> None:
+    def start_server(self, extra_env: dict | None = None) -> None:
         log = (self.folder / "server.log").open("ab")
         self.server = subprocess.Popen(
             [sys.executable, "-m", "paperboard", "web", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=self.env, stdout=log, stderr=log,
+            env={**self.env, **(extra_env or {})}, stdout=log, stderr=log,
         )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:

@@ -134,6 +134,23 @@ def planted_csrf(site: Site) -> Outcome:
                    f"POST /account/tokens answered {response.status_code}" + (" and made a token" if made else ""))
 
 
+def https_cookies(site: Site) -> Outcome:
+    """Served as https (BASE_URL): the CSRF cookie is Secure, and HSTS is sent."""
+    site.stop_server()
+    site.start_server({"PAPERBOARD_BASE_URL": "https://papers.example.org"})
+    try:
+        with site.client() as client:
+            response = client.get("/subscribe")
+    finally:
+        site.stop_server()
+        site.start_server()
+    csrf = [c for c in response.headers.get_list("set-cookie") if c.startswith("pb_csrf=")]
+    secure = bool(csrf) and all("secure" in c.lower().split("; ") for c in csrf)
+    hsts = response.headers.get("strict-transport-security")
+    return verdict(10, "under an https BASE_URL: Secure CSRF cookie, HSTS", secure and bool(hsts),
+                   f"pb_csrf cookie {'Secure' if secure else 'not Secure: ' + str(csrf)[:80]}, HSTS {hsts!r}")
+
+
 def logout_revokes(site: Site) -> Outcome:
     member = site.login("127.0.0.53")
     copied = member.cookies.get("pb_session")
@@ -229,5 +246,5 @@ def corrected_reimport(site: Site) -> Outcome:
 
 
 def smaller_points(site: Site) -> list[Outcome]:
-    return [feed_titles(site), planted_csrf(site), logout_revokes(site), signup_reveals(site), comment_links(site),
+    return [feed_titles(site), planted_csrf(site), https_cookies(site), logout_revokes(site), signup_reveals(site), comment_links(site),
             api_without_token(site), export_ids(site), busy_port(site), corrected_reimport(site)]
