@@ -26,8 +26,8 @@ def _row(paper_id: str, bad: str, **overrides) -> dict:
 
 
 @pytest.fixture
-def old_database(database_url):
-    db = Database(database_url)
+def old_database(empty_database_url):
+    db = Database(empty_database_url)
     upgrade(db, "0012_embedding_claims")
     yield db
     db.dispose()

@@ -30,9 +30,13 @@ def test_migrations_create_exactly_the_declared_schema(database: Database):
     assert actual == declared
 
 
-def test_upgrade_twice_is_a_no_op(database: Database):
-    before, after = upgrade(database)
-    assert before == after == head_revision()
+def test_upgrade_from_nothing_then_again_is_a_no_op(empty_database_url):
+    database = Database(empty_database_url)
+    try:
+        assert upgrade(database) == (None, head_revision())
+        assert upgrade(database) == (head_revision(), head_revision())
+    finally:
+        database.dispose()
 
 
 def test_insert_then_reimport_changes_nothing(database: Database):

@@ -17,15 +17,13 @@ from paperboard.services.context import AppContext
 from paperboard.services.imports import FileImportFailed, export_papers, import_files
 from paperboard.settings import Settings
 from tests.adapters.test_file_formats import HF_ITEM, KAGGLE
-from tests.conftest import LISTINGS, SCIFACT, new_postgres_database
+from tests.conftest import LISTINGS, SCIFACT
 
 LISTING_PARTS = sorted(LISTINGS.glob("papers-*.jsonl.gz"))
 
 
 def _context(url: str, home: Path) -> AppContext:
-    ctx = AppContext(Settings(home=home, database_url=url))
-    ctx.migrate()
-    return ctx
+    return AppContext(Settings(home=home, database_url=url))
 
 
 @pytest.fixture
@@ -36,20 +34,16 @@ def ctx(database_url, tmp_path):
 
 
 @pytest.fixture
-def fresh_ctx(request, database_url, tmp_path):
-    """A second, empty database on the same engine as ``ctx``."""
-    if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'second.db'}"
-    else:
-        url = new_postgres_database(request.getfixturevalue("postgres_server"))
-    context = _context(url, tmp_path / "second-home")
+def fresh_ctx(database_engine, new_database_url, tmp_path):
+    """A second database, migrated and empty, on the same engine as ``ctx``."""
+    context = _context(new_database_url(database_engine, tmp_path / "second"), tmp_path / "second-home")
     yield context
     context.database.dispose()
 
 
 @pytest.fixture
-def sqlite_ctx(tmp_path):
-    context = _context(f"sqlite:///{tmp_path / 'paperboard.db'}", tmp_path / "home")
+def sqlite_ctx(new_database_url, tmp_path):
+    context = _context(new_database_url("sqlite", tmp_path), tmp_path / "home")
     yield context
     context.database.dispose()
 

@@ -41,7 +41,6 @@ def _settings(home, database_url: str) -> Settings:
 def read_only(database_url, tmp_path):
     """(context on the read-only database, a member, their API token), after seeding it writable."""
     writable = AppContext(_settings(tmp_path / "home", database_url))
-    writable.migrate()
     with writable.database.write() as connection:
         paper_store.upsert_papers(connection, [Paper(id=PAPER, title="A paper on read-only disks", abstract="We study disks.",
                                                      categories=("cs.OS",), announced=date(2026, 4, 1), source="test")])
@@ -136,9 +135,8 @@ def test_a_command_that_writes_says_so_in_one_line(read_only, run_paperboard, mo
     assert err == "paperboard: error: This site cannot save changes right now: the database is read-only. Reading still works; please try again later.\n"
 
 
-def test_a_full_database_answers_503_and_healthz_remembers_it(tmp_path):
-    ctx = AppContext(_settings(tmp_path / "home", f"sqlite:///{tmp_path / 'paperboard.db'}"))
-    ctx.migrate()
+def test_a_full_database_answers_503_and_healthz_remembers_it(new_database_url, tmp_path):
+    ctx = AppContext(_settings(tmp_path / "home", new_database_url("sqlite", tmp_path)))
     with ctx.database.write() as connection:
         paper_store.upsert_papers(connection, [Paper(id=PAPER, title="A paper on full disks", abstract="We study disks.",
                                                      categories=("cs.OS",), announced=date(2026, 4, 1), source="test")])

@@ -7,6 +7,7 @@ comma-joined heads, so one head reads as its plain id.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -30,6 +31,9 @@ def upgrade(database: Database, target: str = "heads") -> tuple[str | None, str]
     """Apply every pending migration (up to ``target``, for tests that put rows in an older
     schema); return (revision before, revision after)."""
     before = current_revision(database)
+    if target == "heads" and before == head_revision():
+        # Every command migrates first: at the head, Alembic's scripts need not be loaded again.
+        return before, before
     with database.write() as connection:
         command.upgrade(_config(database, connection), target)
     return before, head_revision() if target == "heads" else current_revision(database)
@@ -41,6 +45,7 @@ def current_revision(database: Database) -> str | None:
     return ",".join(sorted(heads)) or None
 
 
+@lru_cache(maxsize=1)
 def head_revision() -> str:
     return ",".join(sorted(ScriptDirectory.from_config(_config_without_db()).get_heads()))
 
