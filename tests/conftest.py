@@ -28,6 +28,9 @@ from sqlalchemy.engine import make_url
 
 from paperboard.adapters.store.database import Database
 from paperboard.adapters.store.migrate import upgrade
+from paperboard.services.context import AppContext
+from paperboard.web.app import create_app
+from tests.factories import Browser, make_ctx
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 LISTINGS = SHARED / "eval" / "arxiv-listings-2026-03-to-05"
@@ -165,6 +168,38 @@ def sqlite_database(new_database_url, tmp_path) -> Database:
     db = Database(new_database_url("sqlite", tmp_path))
     yield db
     db.dispose()
+
+
+@pytest.fixture
+def ctx_settings() -> dict:
+    """Settings the ``ctx`` of a module's tests gets on top of ``factories.TEST_SETTINGS``: a module
+    (or a test, by parametrising it) overrides this fixture."""
+    return {}
+
+
+@pytest.fixture
+def ctx(database, tmp_path, ctx_settings) -> AppContext:
+    """A context on this test's migrated database (each engine), HOME in the test's tmp folder."""
+    return make_ctx(database, tmp_path / "home", **ctx_settings)
+
+
+@pytest.fixture
+def app(ctx):
+    """The site on ``ctx``; a test may send several visitors (``Browser(app)``) to it."""
+    return create_app(ctx)
+
+
+@pytest.fixture
+def visitor(app) -> Browser:
+    """A visitor of the site on ``ctx``, the app started."""
+    with Browser(app) as browser:
+        yield browser
+
+
+@pytest.fixture
+def client(visitor):
+    """The plain test client of ``visitor``: requests as written, with no CSRF token added."""
+    return visitor.client
 
 
 @pytest.fixture(scope="session")

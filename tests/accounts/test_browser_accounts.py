@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from paperboard.web.app import create_app
-from tests.accounts.conftest import PASSWORD, make_ctx
+from tests.factories import PASSWORD, make_ctx
 from tests.web.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -22,7 +22,7 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 def server(sqlite_database, tmp_path):
-    ctx = make_ctx(sqlite_database.url.render_as_string(hide_password=False), tmp_path / "home")
+    ctx = make_ctx(sqlite_database, tmp_path / "home")
     with LiveServer(create_app(ctx)) as live:
         yield live
     ctx.database.dispose()

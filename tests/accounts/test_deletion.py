@@ -22,7 +22,7 @@ from paperboard.domain.paper import Paper
 from paperboard.services import accounts, ratelimit, submissions
 from paperboard.services.accounts import AccountError
 from paperboard.services.subscriptions import subscribe
-from tests.accounts.conftest import PASSWORD, make_member
+from tests.factories import PASSWORD, member
 
 EMAIL, USERNAME, DISPLAY = "zqx.leaving@example.org", "zqx-leaving", "Zqx Leaving-Person"
 
@@ -48,8 +48,7 @@ def _mentions(rows: dict[str, list[tuple]], *needles: str) -> list[str]:
     ]
 
 
-def test_deleting_an_account_leaves_no_personal_data(site_ctx):
-    ctx = site_ctx
+def test_deleting_an_account_leaves_no_personal_data(ctx):
     now = _now()
     paper = Paper(id="2604.00001", title="A paper", abstract="Words.", authors=("Zqx Leaving-Person", "Bob Stays"),
                   categories=("cs.CL",), announced=now.date(), source="test")
@@ -57,7 +56,7 @@ def test_deleting_an_account_leaves_no_personal_data(site_ctx):
     with ctx.database.write() as connection:
         paper_store.upsert_papers(connection, [paper, other])
     leaving = accounts.create_user(ctx, email=EMAIL, username=USERNAME, password=PASSWORD, display_name=DISPLAY)
-    staying = make_member(ctx, "bob-stays")
+    staying = member(ctx, "bob-stays")
 
     # Everything a member can leave behind: tokens, counters, a digest subscription, votes, a
     # comment with a reply and a report, a collection, a claim, a submission to the feed.

@@ -16,16 +16,15 @@ from paperboard.services.context import AppContext
 from paperboard.settings import Settings
 from paperboard.web.app import create_app
 from paperboard.web.auth import COOKIE
+from tests.factories import PASSWORD, csrf_token
 from tests.mail.conftest import BASE_URL, parts, settings_for, sink  # noqa: F401  (sink is a fixture)
 
-PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "tr0ubador & 3 more words"
 
 
 @pytest.fixture
 def ctx(tmp_path, database_url, sink):  # noqa: F811
     context = AppContext(settings_for(tmp_path / "home", database_url, sink, rate_limit_login_account="6/hour"))
-    context.migrate()
     yield context
     context.database.dispose()
 
@@ -36,15 +35,8 @@ def site(ctx):
         yield client
 
 
-def csrf(client: TestClient, path: str = "/login") -> str:
-    page = client.get(path)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert match, f"{path} has no CSRF field"
-    return match.group(1)
-
-
 def post(client: TestClient, path: str, data: dict, form_page: str = "/login"):
-    return client.post(path, data={**data, "csrf_token": csrf(client, form_page)})
+    return client.post(path, data={**data, "csrf_token": csrf_token(client, form_page)})
 
 
 def sign_up(client, email="ada@example.org", username="ada", password=PASSWORD, **extra):

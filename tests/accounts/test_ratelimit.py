@@ -9,7 +9,6 @@ from sqlalchemy import text
 
 from paperboard.errors import WritesUnavailable
 from paperboard.services import ratelimit
-from paperboard.services.context import AppContext
 from paperboard.services.ratelimit import LIMITERS, RateLimited
 from paperboard.settings import Settings
 
@@ -17,11 +16,8 @@ NOW = datetime(2026, 4, 14, 12, 7, 30)
 
 
 @pytest.fixture
-def ctx(database, tmp_path):
-    context = AppContext(Settings(home=tmp_path / "home", database_url=database.url.render_as_string(hide_password=False),
-                                  rate_limit_vote="3/15minutes", rate_limit_login_ip="2/hour", rate_limit_comment="off"))
-    yield context
-    context.database.dispose()
+def ctx_settings():
+    return {"rate_limit_vote": "3/15minutes", "rate_limit_login_ip": "2/hour", "rate_limit_comment": "off"}
 
 
 def test_every_limiter_has_a_setting():

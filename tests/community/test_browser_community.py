@@ -14,13 +14,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from paperboard.adapters.mail.sink import MailFolder, start_sink
-from paperboard.adapters.store import features as feature_store
-from paperboard.adapters.store.migrate import upgrade
-from paperboard.domain.paper import DailyFeature
-from paperboard.services.context import AppContext
-from paperboard.settings import Settings
 from paperboard.web.app import create_app
-from tests.community.web_site import add_paper, today
+from tests.factories import add_feature, add_paper, make_ctx, today
 from tests.web.conftest import LiveServer, free_port
 from tests.web.test_browser import ARTIFACTS, browser  # noqa: F401 (a fixture)
 
@@ -38,30 +33,18 @@ def mailbox(tmp_path):
 
 
 @pytest.fixture
-def site(tmp_path, mailbox):
+def site(sqlite_database, tmp_path, mailbox):
     port, _ = mailbox
-    ctx = AppContext(
-        Settings(
-            home=tmp_path / "home",
-            database_url=f"sqlite:///{tmp_path / 'paperboard.db'}",
-            base_url="http://paperboard.test",  # links in mail; the test opens their path on the live server
-            secret_key="b" * 40,
-            embedding_model="hashing",
-            on_demand_timeout_seconds=0,
-            mail_backend="smtp",
-            smtp_host="127.0.0.1",
-            smtp_port=port,
-            submission_weekend_policy="allow",
-        )
+    ctx = make_ctx(
+        sqlite_database, tmp_path / "home",
+        base_url="http://paperboard.test",  # links in mail; the test opens their path on the live server
+        mail_backend="smtp", smtp_host="127.0.0.1", smtp_port=port, submission_weekend_policy="allow",
     )
-    upgrade(ctx.database)
     add_paper(ctx, "2611.01111", title="Retrieval that reads the whole library", announced=today() - timedelta(days=1))
-    with ctx.database.write() as connection:
-        feature_store.upsert_features(connection, [DailyFeature("2611.01111", today() - timedelta(days=1), "ak", 3, "test")])
+    add_feature(ctx, "2611.01111", today() - timedelta(days=1), 3, submitted_by="ak")
     add_paper(ctx, "2611.04242", title="Sparse attention for long documents", authors=("Grace Hopper", "Alan Turing"))
     with LiveServer(create_app(ctx)) as server:
         yield server, ctx
-    ctx.database.dispose()
 
 
 def _mail_link(folder: MailFolder, to: str, timeout: float = 20) -> str:

@@ -10,13 +10,14 @@ from paperboard.errors import UserError
 from paperboard.services import claims, collections, feed, profiles, submissions
 from paperboard.services.claims import ClaimNotFound
 from paperboard.services.collections import CollectionNotFound
-from tests.community.conftest import NOW, add_member, add_paper
+from tests.community.conftest import NOW, TODAY
+from tests.factories import add_paper, member
 
 
 def test_collection_lifecycle_for_its_owner(ctx, database):
-    alice = add_member(database, "alice")
-    add_paper(database, "2604.00001")
-    add_paper(database, "2604.00002")
+    alice = member(ctx, "alice").id
+    add_paper(database, "2604.00001", announced=TODAY)
+    add_paper(database, "2604.00002", announced=TODAY)
     made = collections.create(ctx, alice, title="  Reading   list ", description="Good <b>ones</b>", is_public=True)
     assert (made.slug, made.title, made.owner, made.is_public) == ("reading-list", "Reading list", "alice", True)
     assert collections.create(ctx, alice, title="Reading list").slug == "reading-list-2"
@@ -36,8 +37,8 @@ def test_collection_lifecycle_for_its_owner(ctx, database):
 
 
 def test_private_collections_exist_only_for_their_owner(ctx, database):
-    alice, bob = add_member(database, "alice"), add_member(database, "bob")
-    add_paper(database, "2604.00001")
+    alice, bob = member(ctx, "alice").id, member(ctx, "bob").id
+    add_paper(database, "2604.00001", announced=TODAY)
     secret = collections.create(ctx, alice, title="Secret", is_public=False)
     assert collections.view(ctx, "alice", "secret", viewer_id=alice).is_owner
     for viewer in (None, bob):
@@ -54,7 +55,7 @@ def test_private_collections_exist_only_for_their_owner(ctx, database):
 
 
 def test_collection_input_errors_are_user_errors(ctx, database):
-    alice = add_member(database, "alice")
+    alice = member(ctx, "alice").id
     with pytest.raises(UserError, match="needs a title"):
         collections.create(ctx, alice, title=" ")
     made = collections.create(ctx, alice, title="List")
@@ -65,8 +66,8 @@ def test_collection_input_errors_are_user_errors(ctx, database):
 
 
 def test_paper_page_choices_say_which_collections_hold_the_paper(ctx, database):
-    alice = add_member(database, "alice")
-    add_paper(database, "2604.00001")
+    alice = member(ctx, "alice").id
+    add_paper(database, "2604.00001", announced=TODAY)
     first = collections.create(ctx, alice, title="First")
     collections.create(ctx, alice, title="Second")
     collections.add_paper(ctx, alice, first.id, "2604.00001")
@@ -75,9 +76,9 @@ def test_paper_page_choices_say_which_collections_hold_the_paper(ctx, database):
 
 
 def test_claims_wait_for_a_moderator_and_one_slot_has_one_approved_claim(ctx, database):
-    alice, bob = add_member(database, "alice"), add_member(database, "bob")
-    moderator = add_member(database, "mod1", role="moderator")
-    add_paper(database, "2604.00001")
+    alice, bob = member(ctx, "alice").id, member(ctx, "bob").id
+    moderator = member(ctx, "mod1", role="moderator").id
+    add_paper(database, "2604.00001", announced=TODAY)
     first = claims.claim(ctx, alice, "2604.00001", 0)
     assert first.created and first.claim.status == "pending" and first.claim.author_name == "Ada Lovelace"
     assert not claims.claim(ctx, alice, "2604.00001", 0).created
@@ -100,8 +101,8 @@ def test_claims_wait_for_a_moderator_and_one_slot_has_one_approved_claim(ctx, da
 
 
 def test_claim_errors(ctx, database):
-    alice = add_member(database, "alice")
-    add_paper(database, "2604.00001")
+    alice = member(ctx, "alice").id
+    add_paper(database, "2604.00001", announced=TODAY)
     with pytest.raises(UserError, match="has 2 authors"):
         claims.claim(ctx, alice, "2604.00001", 5)
     with pytest.raises(UserError, match="no paper"):
@@ -114,10 +115,10 @@ def test_claim_errors(ctx, database):
 
 
 def test_profile_lists_authored_submitted_upvoted_and_collections(ctx, database):
-    alice, bob = add_member(database, "alice"), add_member(database, "bob")
-    moderator = add_member(database, "mod1", role="moderator")
+    alice, bob = member(ctx, "alice").id, member(ctx, "bob").id
+    moderator = member(ctx, "mod1", role="moderator").id
     for n in range(1, 4):
-        add_paper(database, f"2604.0000{n}")
+        add_paper(database, f"2604.0000{n}", announced=TODAY)
     claims.decide(ctx, moderator, claims.claim(ctx, alice, "2604.00001", 1).claim.id, "approved")
     claims.claim(ctx, alice, "2604.00002", 0)  # pending: not on the profile
     submissions.submit(ctx, alice, "2604.00002", now=NOW)
@@ -144,9 +145,9 @@ def test_profile_lists_authored_submitted_upvoted_and_collections(ctx, database)
 def test_the_data_version_moves_when_credits_change(ctx, database):
     """Cached pages show approved claims and submitters' names: deciding a claim or deleting a
     member must empty the page caches of every web process."""
-    alice = add_member(database, "alice")
-    moderator = add_member(database, "mod1", role="moderator")
-    add_paper(database, "2604.00001")
+    alice = member(ctx, "alice").id
+    moderator = member(ctx, "mod1", role="moderator").id
+    add_paper(database, "2604.00001", announced=TODAY)
     claim_id = claims.claim(ctx, alice, "2604.00001", 0).claim.id
     before = feed.data_version(ctx)
     claims.decide(ctx, moderator, claim_id, "approved")

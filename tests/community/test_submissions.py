@@ -13,12 +13,13 @@ from paperboard.errors import UserError
 from paperboard.services import feed, submissions
 from paperboard.services.context import AppContext
 from paperboard.services.submissions import UnknownPaper
-from tests.community.conftest import NOW, TODAY, add_member, add_paper
+from tests.community.conftest import NOW, TODAY
+from tests.factories import add_paper, member
 
 
 def test_a_submission_features_the_paper_today_and_credits_the_member(ctx, database):
-    alice = add_member(database, "alice")
-    add_paper(database, "2604.00001")
+    alice = member(ctx, "alice").id
+    add_paper(database, "2604.00001", announced=TODAY)
     result = submissions.submit(ctx, alice, "https://arxiv.org/abs/2604.00001v2", now=NOW)
     assert result.created and result.featured_on == TODAY
     page = feed.daily(ctx, None)
@@ -31,9 +32,9 @@ def test_a_submission_features_the_paper_today_and_credits_the_member(ctx, datab
 
 
 def test_submitting_twice_changes_nothing_and_does_not_count_twice(ctx, database):
-    alice = add_member(database, "alice")
-    add_paper(database, "2604.00001")
-    add_paper(database, "2604.00002")
+    alice = member(ctx, "alice").id
+    add_paper(database, "2604.00001", announced=TODAY)
+    add_paper(database, "2604.00002", announced=TODAY)
     submissions.submit(ctx, alice, "2604.00001", now=NOW)
     again = submissions.submit(ctx, alice, "2604.00001", now=NOW + timedelta(hours=1))
     assert not again.created and again.featured_on == TODAY
@@ -42,17 +43,17 @@ def test_submitting_twice_changes_nothing_and_does_not_count_twice(ctx, database
 
 
 def test_a_paper_featured_by_someone_else_is_refused_naming_when_and_by_whom(ctx, database):
-    alice, bob = add_member(database, "alice"), add_member(database, "bob")
-    add_paper(database, "2604.00001")
+    alice, bob = member(ctx, "alice").id, member(ctx, "bob").id
+    add_paper(database, "2604.00001", announced=TODAY)
     submissions.submit(ctx, alice, "2604.00001", now=NOW - timedelta(days=1))
     with pytest.raises(AlreadyFeatured, match=r"already featured on 2026-04-07 \(submitted by alice\)"):
         submissions.submit(ctx, bob, "2604.00001", now=NOW)
 
 
 def test_daily_quota_counts_the_members_submissions_of_the_utc_day(ctx, database):
-    alice, bob = add_member(database, "alice"), add_member(database, "bob")
+    alice, bob = member(ctx, "alice").id, member(ctx, "bob").id
     for n in range(1, 5):
-        add_paper(database, f"2604.0000{n}")
+        add_paper(database, f"2604.0000{n}", announced=TODAY)
     submissions.submit(ctx, alice, "2604.00001", now=NOW)
     submissions.submit(ctx, alice, "2604.00002", now=NOW)
     with pytest.raises(QuotaReached) as raised:
@@ -63,7 +64,7 @@ def test_daily_quota_counts_the_members_submissions_of_the_utc_day(ctx, database
 
 
 def test_too_old_papers_are_refused(ctx, database):
-    alice = add_member(database, "alice")
+    alice = member(ctx, "alice").id
     add_paper(database, "2603.00001", announced=TODAY - timedelta(days=8))
     with pytest.raises(SubmissionRefused, match="8 days ago"):
         submissions.submit(ctx, alice, "2603.00001", now=NOW)
@@ -71,7 +72,7 @@ def test_too_old_papers_are_refused(ctx, database):
 
 
 def test_unknown_and_malformed_ids(ctx, database):
-    alice = add_member(database, "alice")
+    alice = member(ctx, "alice").id
     with pytest.raises(UnknownPaper) as raised:
         submissions.submit(ctx, alice, "2604.99999", now=NOW)
     assert raised.value.paper_id == "2604.99999"
@@ -80,8 +81,8 @@ def test_unknown_and_malformed_ids(ctx, database):
 
 
 def test_after_account_deletion_the_feature_stays_credited_to_a_former_member(ctx, database):
-    alice = add_member(database, "alice")
-    add_paper(database, "2604.00001")
+    alice = member(ctx, "alice").id
+    add_paper(database, "2604.00001", announced=TODAY)
     submissions.submit(ctx, alice, "2604.00001", now=NOW)
     with database.write() as connection:
         user_store.delete_user(connection, alice)
@@ -90,7 +91,7 @@ def test_after_account_deletion_the_feature_stays_credited_to_a_former_member(ct
 
 
 def test_admin_features_moves_and_unfeatures(ctx, database):
-    admin = add_member(database, "editor", role="admin")
+    admin = member(ctx, "editor", role="admin").id
     add_paper(database, "2604.00001", announced=date(2020, 1, 1))  # age rules are for members, not admins
     day = date(2026, 4, 6)
     assert submissions.feature(ctx, "2604.00001", day, by_member=admin, now=NOW).changed
@@ -107,8 +108,8 @@ def test_admin_features_moves_and_unfeatures(ctx, database):
 
 
 def test_unfeatured_papers_can_be_submitted_again(ctx, database):
-    alice, bob = add_member(database, "alice"), add_member(database, "bob")
-    add_paper(database, "2604.00001")
+    alice, bob = member(ctx, "alice").id, member(ctx, "bob").id
+    add_paper(database, "2604.00001", announced=TODAY)
     submissions.submit(ctx, alice, "2604.00001", now=NOW)
     submissions.unfeature(ctx, "2604.00001")
     assert submissions.submit(ctx, bob, "2604.00001", now=NOW).created
@@ -116,8 +117,8 @@ def test_unfeatured_papers_can_be_submitted_again(ctx, database):
 
 
 def test_concurrent_submissions_of_one_paper_feature_it_once(ctx, database):
-    members = [add_member(database, f"member{n}") for n in range(8)]
-    add_paper(database, "2604.00001")
+    members = [member(ctx, f"member{n}").id for n in range(8)]
+    add_paper(database, "2604.00001", announced=TODAY)
 
     def attempt(member_id):
         try:
@@ -132,10 +133,10 @@ def test_concurrent_submissions_of_one_paper_feature_it_once(ctx, database):
 
 
 def test_concurrent_submissions_by_one_member_respect_the_quota(ctx, database):
-    alice = add_member(database, "alice")
+    alice = member(ctx, "alice").id
     ids = [f"2604.0001{n}" for n in range(6)]
     for paper_id in ids:
-        add_paper(database, paper_id)
+        add_paper(database, paper_id, announced=TODAY)
 
     def attempt(paper_id):
         try:
@@ -155,7 +156,7 @@ def _with_policy(ctx, database, policy):
 
 
 def test_weekend_policies_end_to_end(ctx, database):
-    alice = add_member(database, "alice")
+    alice = member(ctx, "alice").id
     add_paper(database, "2604.00010", announced=date(2026, 4, 10))
     add_paper(database, "2604.00011", announced=date(2026, 4, 10))
     saturday = datetime(2026, 4, 11, 9, 0)

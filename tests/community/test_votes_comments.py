@@ -16,7 +16,8 @@ from paperboard.services.comments import CommentNotFound, Gone, NotYourComment, 
 from paperboard.services.context import AppContext
 from paperboard.services.votes import PaperNotFound
 from paperboard.settings import Settings
-from tests.community.conftest import NOW, TODAY, add_member, add_paper
+from tests.community.conftest import NOW, TODAY
+from tests.factories import add_paper, make_ctx, member
 
 
 def _feature(database, paper_id: str, imported: int) -> None:
@@ -25,8 +26,8 @@ def _feature(database, paper_id: str, imported: int) -> None:
 
 
 def test_upvoting_twice_counts_once_and_removing_twice_changes_nothing(ctx, database):
-    ada = add_member(database, "ada")
-    add_paper(database, "2604.00001")
+    ada = member(ctx, "ada").id
+    add_paper(database, "2604.00001", announced=TODAY)
     _feature(database, "2604.00001", 7)
     first = votes.set_upvote(ctx, ada, "https://arxiv.org/abs/2604.00001v3", True)
     assert (first.paper_id, first.voted, first.changed, first.member_upvotes, first.upvotes) == ("2604.00001", True, True, 1, 8)
@@ -43,7 +44,7 @@ def test_upvoting_twice_counts_once_and_removing_twice_changes_nothing(ctx, data
 
 
 def test_voting_on_an_unknown_or_malformed_paper_is_refused(ctx, database):
-    ada = add_member(database, "ada")
+    ada = member(ctx, "ada").id
     for text in ("2604.99999", "not an id", "", "x" * 500):
         with pytest.raises(PaperNotFound):
             votes.set_upvote(ctx, ada, text, True)
@@ -51,11 +52,11 @@ def test_voting_on_an_unknown_or_malformed_paper_is_refused(ctx, database):
 
 def test_members_upvotes_order_the_daily_feed_with_the_imported_ones(ctx, database):
     for n, imported in ((1, 5), (2, 4)):
-        add_paper(database, f"2604.0000{n}")
+        add_paper(database, f"2604.0000{n}", announced=TODAY)
         _feature(database, f"2604.0000{n}", imported)
     assert [i.paper.id for i in feed.daily(ctx, None).items] == ["2604.00001", "2604.00002"]
     for name in ("ada", "bob"):
-        votes.set_upvote(ctx, add_member(database, name), "2604.00002", True)
+        votes.set_upvote(ctx, member(ctx, name).id, "2604.00002", True)
     assert [(i.paper.id, i.upvotes) for i in feed.daily(ctx, None).items] == [("2604.00002", 6), ("2604.00001", 5)]
 
 
@@ -65,8 +66,8 @@ def _own_context(ctx: AppContext) -> AppContext:
 
 
 def test_fifty_members_upvoting_at_once_count_exactly_fifty(ctx, database):
-    add_paper(database, "2604.00001")
-    members = [add_member(database, f"member{n:02d}") for n in range(50)]
+    add_paper(database, "2604.00001", announced=TODAY)
+    members = [member(ctx, f"member{n:02d}").id for n in range(50)]
     # SQLite: an engine per voter, so the votes meet at the database's single writer (BEGIN
     # IMMEDIATE with a busy timeout), not at this process's lock. PostgreSQL: one pool, 50 threads.
     contexts = [_own_context(ctx) for _ in members] if database.is_sqlite else [ctx] * len(members)
@@ -93,9 +94,9 @@ def test_fifty_members_upvoting_at_once_count_exactly_fifty(ctx, database):
 
 
 def test_comments_replies_edits_and_deletes(ctx, database):
-    ada, bob = add_member(database, "ada"), add_member(database, "bob")
-    add_paper(database, "2604.00001")
-    add_paper(database, "2604.00002")
+    ada, bob = member(ctx, "ada").id, member(ctx, "bob").id
+    add_paper(database, "2604.00001", announced=TODAY)
+    add_paper(database, "2604.00002", announced=TODAY)
     top = comments.post(ctx, ada, "2604.00001", "  First **thought**  ", now=NOW)
     assert (top.body, top.username, top.parent_id) == ("First **thought**", "ada", None)
     reply = comments.post(ctx, bob, "2604.00001", "A reply", parent_id=top.id, now=NOW + timedelta(minutes=1))
@@ -129,19 +130,18 @@ def test_comments_replies_edits_and_deletes(ctx, database):
 
 
 def test_length_limit_is_a_setting(database, tmp_path):
-    ctx = AppContext(Settings(home=tmp_path, database_url=database.url.render_as_string(hide_password=False), comment_max_chars=20))
-    ctx.__dict__["database"] = database
-    ada = add_member(database, "ada")
-    add_paper(database, "2604.00001")
+    ctx = make_ctx(database, tmp_path, comment_max_chars=20)
+    ada = member(ctx, "ada").id
+    add_paper(database, "2604.00001", announced=TODAY)
     assert comments.post(ctx, ada, "2604.00001", "x" * 20).body == "x" * 20
     with pytest.raises(Refused, match="at most 20 characters"):
         comments.post(ctx, ada, "2604.00001", "x" * 21)
 
 
 def test_reports_hiding_unhiding_and_dismissing(ctx, database):
-    ada, bob, cat = add_member(database, "ada"), add_member(database, "bob"), add_member(database, "cat")
-    mod = add_member(database, "mod", role="moderator")
-    add_paper(database, "2604.00001", title="A paper about things")
+    ada, bob, cat = member(ctx, "ada").id, member(ctx, "bob").id, member(ctx, "cat").id
+    mod = member(ctx, "mona", role="moderator").id
+    add_paper(database, "2604.00001", title="A paper about things", announced=TODAY)
     rude = comments.post(ctx, ada, "2604.00001", "something rude")
     kind = comments.post(ctx, ada, "2604.00001", "something kind")
     with pytest.raises(Refused, match="your own comment"):
@@ -170,13 +170,13 @@ def test_reports_hiding_unhiding_and_dismissing(ctx, database):
     comments.moderate(ctx, mod, rude.id, "unhide")
     assert [t.comment.id for t in comments.discussion(ctx, "2604.00001").threads] == [rude.id, kind.id]
     # A report by someone who had not reported it yet puts it back in the queue.
-    comments.report(ctx, add_member(database, "dan"), rude.id, "still rude")
+    comments.report(ctx, member(ctx, "dan").id, rude.id, "still rude")
     assert [(r.comment.id, r.reports) for r in comments.reported(ctx)] == [(rude.id, 1)]
 
 
 def test_the_data_version_moves_with_every_vote_and_comment_change(ctx, database):
-    ada, mod = add_member(database, "ada"), add_member(database, "mod", role="moderator")
-    add_paper(database, "2604.00001")
+    ada, mod = member(ctx, "ada").id, member(ctx, "mona", role="moderator").id
+    add_paper(database, "2604.00001", announced=TODAY)
     seen = [feed.data_version(ctx)]
 
     def changed() -> bool:

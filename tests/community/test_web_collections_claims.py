@@ -6,27 +6,12 @@ from __future__ import annotations
 import html
 import xml.etree.ElementTree as ElementTree
 
-import pytest
-
 from paperboard.adapters.store.papers import utcnow
 from paperboard.adapters.store.schema import upvotes
 from paperboard.web.app import create_app
-from tests.accounts.conftest import make_ctx
-from tests.community.web_site import XSS, Browser, add_paper, member
+from tests.factories import XSS, Browser, add_paper, make_ctx, member
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-@pytest.fixture
-def ctx(database, tmp_path):
-    context = make_ctx(database.url.render_as_string(hide_password=False), tmp_path / "home")
-    yield context
-    context.database.dispose()
-
-
-@pytest.fixture
-def app(ctx):
-    return create_app(ctx)
 
 
 def _create(browser, **form):
@@ -110,7 +95,7 @@ def test_script_in_collection_titles_and_descriptions_is_inert_on_pages_and_feed
 
 
 def test_collection_forms_need_csrf_and_rate_limits_apply(database, tmp_path):
-    ctx = make_ctx(database.url.render_as_string(hide_password=False), tmp_path / "home", rate_limit_collection="2/hour")
+    ctx = make_ctx(database, tmp_path / "home", rate_limit_collection="2/hour")
     ada = Browser(create_app(ctx)).login(member(ctx, "ada"))
     assert ada.post("/collections", {"title": "No token"}, csrf=False).status_code == 403
     assert ada.post("/collections", {"title": "  "}).status_code == 400

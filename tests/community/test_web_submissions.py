@@ -10,8 +10,7 @@ import pytest
 from paperboard.adapters.store import users as user_store
 from paperboard.services import accounts
 from paperboard.web.app import create_app
-from tests.accounts.conftest import make_ctx
-from tests.community.web_site import Browser, add_paper, member, today
+from tests.factories import Browser, add_paper, make_ctx, member, today
 from tests.fakes_arxiv import ApiCorpus, FakeArxiv, atom_entry
 
 
@@ -23,19 +22,11 @@ def arxiv():
 
 
 @pytest.fixture
-def ctx(database, tmp_path, arxiv):
-    context = make_ctx(
-        database.url.render_as_string(hide_password=False), tmp_path / "home",
+def ctx_settings(arxiv):
+    return dict(
         arxiv_api_url=arxiv.api_url, arxiv_delay_seconds=0, http_max_retries=0, on_demand_timeout_seconds=10,
         submission_daily_quota=2, submission_max_age_days=14, submission_weekend_policy="allow",
     )
-    yield context
-    context.database.dispose()
-
-
-@pytest.fixture
-def app(ctx):
-    return create_app(ctx)
 
 
 def test_member_submits_from_the_daily_page_form_and_sees_it_featured_today(ctx, app):
@@ -73,7 +64,7 @@ def test_refusals_say_why_with_a_fitting_status(ctx, app):
 
 
 def test_the_submit_rate_limiter_answers_429(database, tmp_path, arxiv):
-    ctx = make_ctx(database.url.render_as_string(hide_password=False), tmp_path / "home", rate_limit_submit="1/hour")
+    ctx = make_ctx(database, tmp_path / "home", rate_limit_submit="1/hour")
     add_paper(ctx, "2611.00001")
     add_paper(ctx, "2611.00002")
     ada = Browser(create_app(ctx)).login(member(ctx, "ada"))

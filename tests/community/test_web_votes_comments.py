@@ -10,30 +10,24 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from paperboard.adapters.store import features as feature_store
-from paperboard.domain.paper import DailyFeature
 from paperboard.services import accounts
 from paperboard.web.app import create_app
-from tests.accounts.conftest import make_ctx
-from tests.community.web_site import XSS, Browser, add_paper, member, today
+from tests.factories import XSS, Browser, add_feature, add_paper, make_ctx, member, today
 from tests.web.conftest import LiveServer
 
 PAPER = "2611.00001"
 
 
 @pytest.fixture
-def ctx(database, tmp_path):
-    context = make_ctx(database.url.render_as_string(hide_password=False), tmp_path / "home", web_cache_seconds=60)
-    add_paper(context, PAPER, title="A paper worth discussing")
-    with context.database.write() as connection:
-        feature_store.upsert_features(connection, [DailyFeature(PAPER, today(), "hf-user", 4, "test")])
-    yield context
-    context.database.dispose()
+def ctx_settings():
+    return {"web_cache_seconds": 60}
 
 
 @pytest.fixture
-def app(ctx):
-    return create_app(ctx)
+def ctx(ctx):
+    add_paper(ctx, PAPER, title="A paper worth discussing")
+    add_feature(ctx, PAPER, upvotes=4, submitted_by="hf-user")
+    return ctx
 
 
 def _votes_box(html: str) -> str:
@@ -85,7 +79,7 @@ def test_vote_needs_a_member_a_csrf_token_and_a_known_paper(ctx, app):
 
 
 def test_over_the_vote_and_comment_limits_is_429(database, tmp_path):
-    ctx = make_ctx(database.url.render_as_string(hide_password=False), tmp_path / "home",
+    ctx = make_ctx(database, tmp_path / "home",
                    rate_limit_vote="2/hour", rate_limit_comment="1/hour")
     add_paper(ctx, PAPER)
     ada = Browser(create_app(ctx)).login(member(ctx, "ada"))

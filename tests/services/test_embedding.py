@@ -15,16 +15,8 @@ from paperboard.settings import Settings
 
 
 @pytest.fixture
-def settings(tmp_path, monkeypatch) -> Settings:
-    monkeypatch.setenv("PAPERBOARD_CONFIG", str(tmp_path / "absent.toml"))
-    return Settings(home=tmp_path / "home", embedding_model="hashing", embedding_batch_size=4)
-
-
-@pytest.fixture
-def ctx(settings, database: Database) -> AppContext:
-    context = AppContext(settings)
-    context.database = database
-    return context
+def ctx_settings():
+    return {"embedding_batch_size": 4}
 
 
 def _add_papers(database: Database, count: int, start: int = 0) -> list[Paper]:

@@ -17,7 +17,7 @@ from paperboard.adapters.store.papers import utcnow
 from paperboard.adapters.store.schema import embedding_claims, paper_embeddings
 from paperboard.services.context import AppContext
 from paperboard.services.embedding import embed_missing
-from tests.services.test_embedding import _add_papers, ctx, settings  # noqa: F401 - fixtures
+from tests.services.test_embedding import _add_papers, ctx_settings  # noqa: F401 - a fixture
 
 
 class SlowEmbedder(HashingEmbedder):

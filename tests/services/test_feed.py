@@ -11,15 +11,6 @@ from paperboard.adapters.store import papers as paper_store
 from paperboard.domain.paper import DailyFeature, Paper
 from paperboard.errors import UserError
 from paperboard.services import feed
-from paperboard.services.context import AppContext
-from paperboard.settings import Settings
-
-
-@pytest.fixture
-def ctx(database, tmp_path) -> AppContext:
-    context = AppContext(Settings(home=tmp_path, database_url=database.url.render_as_string(hide_password=False)))
-    context.__dict__["database"] = database  # share the fixture's migrated database
-    return context
 
 
 def _papers(database, *announced: tuple[str, date]) -> None:

@@ -14,20 +14,10 @@ from paperboard.adapters.sources import files as files_module
 from paperboard.adapters.sources.files import PaperFile
 from paperboard.adapters.store import papers as paper_store
 from paperboard.domain import record_limits
-from paperboard.services.context import AppContext
 from paperboard.services.imports import FileImportFailed, import_files
-from paperboard.settings import Settings
 from tests.conftest import LISTINGS
 
 FIRST_PART = sorted(LISTINGS.glob("papers-*.jsonl.gz"))[0]
-
-
-@pytest.fixture
-def ctx(database_url, tmp_path):
-    context = AppContext(Settings(home=tmp_path / "home", database_url=database_url))
-    context.migrate()
-    yield context
-    context.database.dispose()
 
 
 def _real_records(n: int) -> list[dict]:

@@ -11,9 +11,7 @@ from paperboard.adapters.sources.github import GitHubClient
 from paperboard.adapters.store import features, papers
 from paperboard.adapters.store.schema import repo_stars, repositories
 from paperboard.domain.paper import DailyFeature, Paper
-from paperboard.services.context import AppContext
 from paperboard.services.stars import refresh_stars, star_growth_for_papers
-from paperboard.settings import Settings
 from tests.fake_github import FakeGitHub, FakeRepository
 
 NOW = datetime(2026, 5, 20, 6, 0)
@@ -27,16 +25,8 @@ def github():
 
 
 @pytest.fixture
-def ctx(database, tmp_path, github):
-    settings = Settings(
-        home=tmp_path / "home",
-        database_url=database.url.render_as_string(hide_password=False),
-        github_api_url=github.url,
-        stars_recheck_hours=12,
-    )
-    context = AppContext(settings)
-    yield context
-    context.database.dispose()
+def ctx_settings(github):
+    return {"github_api_url": github.url, "stars_recheck_hours": 12}
 
 
 def _client(github: FakeGitHub, **overrides) -> GitHubClient:

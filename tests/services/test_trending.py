@@ -20,17 +20,9 @@ from paperboard.services import feed
 from paperboard.services.context import AppContext
 from paperboard.services.jobs import run_scheduled_stars, scheduled_jobs
 from paperboard.services.trending import refresh_trending, scores_for_window, trending
-from paperboard.settings import Settings
 from tests.fake_github import Clock, FakeGitHub, FakeRepository
 
 NOW = datetime(2026, 4, 8, 12, 0)
-
-
-@pytest.fixture
-def ctx(database, tmp_path) -> AppContext:
-    context = AppContext(Settings(home=tmp_path, database_url=database.url.render_as_string(hide_password=False)))
-    context.__dict__["database"] = database  # share the fixture's migrated database
-    return context
 
 
 def _papers(database, *papers: Paper) -> None:
