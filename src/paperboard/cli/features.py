@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 import typer
 
@@ -24,7 +23,7 @@ def feature(
     A paper this site does not hold yet is fetched from arXiv first. Running it again changes nothing.
     """
     ctx = context()
-    featured_on = parse_day(day) if day else datetime.now(timezone.utc).date()
+    featured_on = parse_day(day) if day else ctx.today()
     try:
         change = submissions.feature(ctx, arxiv_id, featured_on)
     except UnknownPaper as unknown:

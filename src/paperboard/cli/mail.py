@@ -109,7 +109,7 @@ def send(
     from paperboard.services.digest import DigestRun, resolve_period
 
     ctx = context()
-    run_period = resolve_period(period, _day(day))
+    run_period = resolve_period(period, _day(day) or ctx.today())
     if as_json:
         report = DigestRun(ctx, run_period, dry_run=dry_run).run()
         print_json(report.as_dict())
@@ -135,7 +135,7 @@ def status(
     from paperboard.services.digest_report import ledger_status
 
     ctx = context()
-    statuses = [ledger_status(ctx, p) for p in periods_on(_day(day), period)]
+    statuses = [ledger_status(ctx, p) for p in periods_on(_day(day) or ctx.today(), period)]
     if as_json:
         print_json([s.as_dict() for s in statuses])
         return

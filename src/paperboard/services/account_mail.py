@@ -28,7 +28,6 @@ from paperboard.services.accounts import (
     checked_email,
     create_user,
     hash_password,
-    now_utc,
     rule,
 )
 from paperboard.services.ratelimit import RateLimited
@@ -87,7 +86,7 @@ def sign_up(
     address already has an account — a notice to its owner that someone tried to sign up with it
     (None past ``rate_limit_signup_notice``). The caller answers the same either way, so the form
     tells nobody which addresses have accounts; the same argon2 work is done for both."""
-    now = now or now_utc()
+    now = now or ctx.now()
     ratelimit.check(ctx, "signup_ip", ip, now=now)
     try:
         user = create_user(ctx, email=email, username=username, password=password, display_name=display_name, now=now)
@@ -110,7 +109,7 @@ def _signup_notice(ctx: AppContext, email: str, now: datetime) -> MailOwed | Non
 
 def resend_verification(ctx: AppContext, user_id: int, *, now: datetime | None = None) -> MailOwed | None:
     """A fresh verification link for a member not yet verified (None when already verified)."""
-    now = now or now_utc()
+    now = now or ctx.now()
     ratelimit.check(ctx, "verify_mail", str(user_id), now=now)
     with ctx.database.write() as connection:
         user = store.get_user(connection, user_id)
@@ -141,7 +140,7 @@ def inspect_token(ctx: AppContext, purpose: str, secret: str, *, now: datetime |
     if not secret or len(secret) > 200:
         raise TokenProblem("This link is not complete. Copy the whole link from the mail.")
     with ctx.database.read() as connection:
-        token = _check(store.find_mail_token(connection, purpose, secret_hash(secret)), purpose, now or now_utc())
+        token = _check(store.find_mail_token(connection, purpose, secret_hash(secret)), purpose, now or ctx.now())
         user = store.get_user(connection, token.user_id)
     if user is None:
         raise TokenProblem("The account this link was for no longer exists.")
@@ -156,7 +155,7 @@ def _consume(connection, purpose: str, secret: str, now: datetime):
 
 
 def verify_email(ctx: AppContext, secret: str, *, now: datetime | None = None) -> UserRow:
-    now = now or now_utc()
+    now = now or ctx.now()
     with ctx.database.write() as connection:
         token = _consume(connection, VERIFY, secret, now)
         store.mark_verified(connection, token.user_id, now)
@@ -172,7 +171,7 @@ def request_password_reset(ctx: AppContext, email: str, *, ip: str, now: datetim
     ratelimit.check(ctx, "password_reset_ip", ip)
     email = checked_email(email)
     ratelimit.check(ctx, "password_reset_account", email)
-    now = now or now_utc()
+    now = now or ctx.now()
     with ctx.database.write() as connection:
         user = store.find_by_email(connection, email)
         return _issue(connection, ctx, user.id, RESET, now) if user is not None else None
@@ -180,7 +179,7 @@ def request_password_reset(ctx: AppContext, email: str, *, ip: str, now: datetim
 
 def reset_password(ctx: AppContext, secret: str, password: str, *, now: datetime | None = None) -> UserRow:
     """Set the password a reset link allows; every session ends, the address counts as verified."""
-    now = now or now_utc()
+    now = now or ctx.now()
     user = inspect_token(ctx, RESET, secret, now=now)
     rule(check_password, password, email=user.email, username=user.username)
     new_hash = hash_password(ctx, password)
@@ -195,7 +194,7 @@ def prune_expired_tokens(ctx: AppContext, *, now: datetime | None = None) -> str
     """The scheduled sweep: tokens expired over a week ago (until then a link still gets the clear
     "expired" or "already used" page rather than "not valid")."""
     with ctx.database.write() as connection:
-        dropped = store.prune_mail_tokens(connection, (now or now_utc()) - _KEEP_EXPIRED)
+        dropped = store.prune_mail_tokens(connection, (now or ctx.now()) - _KEEP_EXPIRED)
     return f"{dropped} expired account mail tokens dropped" if dropped else None
 
 

@@ -13,7 +13,7 @@ import logging
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -80,9 +80,6 @@ class NewApiToken:
     secret: str  # shown once, never stored
 
 
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
 
 def hash_password(ctx: AppContext, password: str) -> str:
     return password_hasher(ctx).hash(password)
@@ -124,7 +121,7 @@ def create_user(
     password_hash = hash_password(ctx, password)
     with ctx.database.write() as connection:
         user_id = store.create_user(
-            connection, email=email, username=username, password_hash=password_hash, now=now or now_utc(),
+            connection, email=email, username=username, password_hash=password_hash, now=now or ctx.now(),
             display_name=display_name, role=role, verified=verified,
         )
         if user_id is None:
@@ -180,7 +177,7 @@ def log_in(ctx: AppContext, identifier: str, password: str, *, ip: str, now: dat
     with ctx.database.write() as connection:
         if password_hasher(ctx).check_needs_rehash(user.password_hash):
             store.update_password_hash(connection, user.id, user.password_hash, hash_password(ctx, password))
-        store.record_login(connection, user.id, now or now_utc())
+        store.record_login(connection, user.id, now or ctx.now())
         return store.get_user(connection, user.id)
 
 
@@ -275,7 +272,7 @@ def user_for_api_token(ctx: AppContext, token: str, *, now: datetime | None = No
     if found is None:
         return None
     token_id, last_used_at, user = found
-    now = now or now_utc()
+    now = now or ctx.now()
     if last_used_at is None or now - last_used_at > _TOUCH_EVERY:
         try:
             with ctx.database.write() as connection:
@@ -292,7 +289,7 @@ def create_api_token(ctx: AppContext, user_id: int, name: str, *, now: datetime 
     with ctx.database.write() as connection:
         token_id = store.add_api_token(
             connection, user_id=user_id, name=name, token_hash=secret_hash(secret), token_prefix=shown_prefix(secret),
-            now=now or now_utc(),
+            now=now or ctx.now(),
         )
     return NewApiToken(token_id, name, secret)
 

@@ -9,7 +9,6 @@ transaction, with the paper's row locked on PostgreSQL. Approved claims show on 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from paperboard.adapters.store import claims as store
 from paperboard.adapters.store.claims import Claim
@@ -29,9 +28,6 @@ class ClaimResult:
     created: bool  # False: the member had made exactly this claim before
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
 
 def claim(ctx: AppContext, member_id: int, paper_id: str, position: int) -> ClaimResult:
     with ctx.database.write() as connection:
@@ -42,7 +38,7 @@ def claim(ctx: AppContext, member_id: int, paper_id: str, position: int) -> Clai
             name = author_at(paper.authors, position)
         except ClaimRuleError as error:
             raise UserError(str(error)) from None
-        if store.add(connection, user_id=member_id, paper_id=paper_id, position=position, author_name=name, now=_utcnow()):
+        if store.add(connection, user_id=member_id, paper_id=paper_id, position=position, author_name=name, now=ctx.now()):
             return ClaimResult(store.of_member_for(connection, member_id, paper_id), created=True)
         earlier = store.of_member_for(connection, member_id, paper_id)
         if earlier.author_position != position:
@@ -66,7 +62,7 @@ def decide(ctx: AppContext, moderator_id: int, claim_id: int, decision: str) -> 
         except ClaimRuleError as error:
             raise UserError(str(error)) from None
         if found.status != decision:
-            store.decide(connection, claim_id, status=decision, moderator_id=moderator_id, now=_utcnow())
+            store.decide(connection, claim_id, status=decision, moderator_id=moderator_id, now=ctx.now())
         return store.get(connection, claim_id)
 
 

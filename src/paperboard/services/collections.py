@@ -8,7 +8,7 @@ is idempotent: adding a paper twice keeps one item, deleting twice deletes once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from paperboard.adapters.store import collections as store
 from paperboard.adapters.store.collections import Collection
@@ -40,9 +40,6 @@ class Choice:
     holds_paper: bool
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
 
 def _rules(call, *args):
     try:
@@ -53,7 +50,7 @@ def _rules(call, *args):
 
 def create(ctx: AppContext, member_id: int, *, title: str, description: str = "", is_public: bool = False) -> Collection:
     title, description = _rules(clean_title, title), _rules(clean_description, description)
-    now = _utcnow()
+    now = ctx.now()
     with ctx.database.write() as connection:
         # A concurrent create of the same title by the same member can take the slug between
         # our read and our insert; the next attempt picks the following free one.
@@ -78,7 +75,7 @@ def edit(ctx: AppContext, member_id: int, collection_id: int, *, title: str, des
     title, description = _rules(clean_title, title), _rules(clean_description, description)
     with ctx.database.write() as connection:
         _owned(connection, member_id, collection_id)
-        store.edit(connection, collection_id, title=title, description=description, is_public=is_public, now=_utcnow())
+        store.edit(connection, collection_id, title=title, description=description, is_public=is_public, now=ctx.now())
         return store.get(connection, collection_id)
 
 
@@ -97,13 +94,13 @@ def add_paper(ctx: AppContext, member_id: int, collection_id: int, paper_id: str
         collection = _owned(connection, member_id, collection_id)
         if get_paper(connection, paper_id) is None:
             raise UserError(f"This site has no paper {paper_id[:100]}.")
-        return collection, store.add_paper(connection, collection_id, paper_id, _utcnow())
+        return collection, store.add_paper(connection, collection_id, paper_id, ctx.now())
 
 
 def remove_paper(ctx: AppContext, member_id: int, collection_id: int, paper_id: str) -> tuple[Collection, bool]:
     with ctx.database.write() as connection:
         collection = _owned(connection, member_id, collection_id)
-        return collection, store.remove_paper(connection, collection_id, paper_id, _utcnow())
+        return collection, store.remove_paper(connection, collection_id, paper_id, ctx.now())
 
 
 def view(ctx: AppContext, username: str, slug: str, viewer_id: int | None) -> CollectionPage:

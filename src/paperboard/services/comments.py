@@ -9,7 +9,7 @@ its rendering live in ``domain.comments``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 from paperboard.adapters.store import comments as store
 from paperboard.domain.comments import Comment, CommentRefused, ThreadEntry, build_threads, clean_body, thread_parent
@@ -55,9 +55,6 @@ class Discussion:
     reported: set[int] = field(default_factory=set)  # comments this viewer has reported
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
 
 def _body(ctx: AppContext, body: str | None) -> str:
     try:
@@ -87,7 +84,7 @@ def post(ctx: AppContext, member_id: int, paper: str, body: str | None, *, paren
             if parent.hidden:
                 raise Refused("That comment was hidden by a moderator; it takes no replies.")
             attach_to = thread_parent(parent.id, parent.parent_id)
-        new_id = store.add_comment(connection, paper_id=paper_id, user_id=member_id, parent_id=attach_to, body=text, now=now or _now())
+        new_id = store.add_comment(connection, paper_id=paper_id, user_id=member_id, parent_id=attach_to, body=text, now=now or ctx.now())
         return store.get_comment(connection, new_id)
 
 
@@ -106,7 +103,7 @@ def edit(ctx: AppContext, member_id: int, comment_id: int, body: str | None, *, 
         if comment.deleted:
             raise Gone("This comment was deleted; it cannot be edited.")
         if comment.body != text:
-            store.edit_comment(connection, comment_id, text, now or _now())
+            store.edit_comment(connection, comment_id, text, now or ctx.now())
         return store.get_comment(connection, comment_id)
 
 
@@ -114,7 +111,7 @@ def delete(ctx: AppContext, member_id: int, comment_id: int, *, now: datetime | 
     """Delete one's own comment: it keeps its place in the thread, its body is gone. Idempotent."""
     with ctx.database.write() as connection:
         _own(connection, member_id, comment_id)
-        store.delete_comment(connection, comment_id, now or _now())
+        store.delete_comment(connection, comment_id, now or ctx.now())
         return store.get_comment(connection, comment_id)
 
 
@@ -128,7 +125,7 @@ def report(ctx: AppContext, member_id: int, comment_id: int, reason: str | None,
             raise Refused("You cannot report your own comment; edit or delete it instead.")
         if comment.deleted:
             raise Gone("This comment was deleted by its author; there is nothing left to report.")
-        store.add_report(connection, comment_id, member_id, reason, now or _now())
+        store.add_report(connection, comment_id, member_id, reason, now or ctx.now())
         return comment
 
 
@@ -151,7 +148,7 @@ def reported(ctx: AppContext) -> list[store.ReportedComment]:
 
 def moderate(ctx: AppContext, moderator_id: int, comment_id: int, decision: str, *, now: datetime | None = None) -> Comment:
     """``hide`` (and close its reports), ``unhide``, or ``dismiss`` the reports leaving it shown."""
-    now = now or _now()
+    now = now or ctx.now()
     with ctx.database.write() as connection:
         comment = _find(connection, comment_id)
         if decision == "hide":

@@ -34,7 +34,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from paperboard.adapters.mail.sender import MailConnection, OutgoingMail
 from paperboard.adapters.store import digests as store
@@ -65,10 +65,6 @@ RELAY_DOWN_AFTER = 10  # consecutive temporary failures (or mails in doubt) that
 LONGEST_WAIT_IN_RUN = timedelta(minutes=15)  # a retry due later is left for the next run
 WATCH_SECONDS = 5.0  # how often a waiting run looks at rows another live worker holds
 _FLUSH = object()
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class DigestRun:
@@ -186,7 +182,7 @@ class DigestRun:
             return
         message_ids = {s.email: digest_message_id(self.period.key, s.email, self.renderer.domain) for s in batch}
         with self.ctx.database.write() as connection:
-            won = store.claim(connection, self.period.key, message_ids, _utcnow())
+            won = store.claim(connection, self.period.key, message_ids, self.ctx.now())
         self.report.claimed_elsewhere += len(batch) - len(won)
         self._deliver_claimed(outbox, [(s, 1) for s in batch if s.email in won])
         self.on_progress(len(batch))
@@ -210,7 +206,7 @@ class DigestRun:
                 except SourceUnavailable as error:
                     # Nothing of the rest left: give their claims back as retryable now.
                     outcomes += [
-                        store.Outcome(s.email, store.DEFERRED, str(error), _utcnow(), attempt=n)
+                        store.Outcome(s.email, store.DEFERRED, str(error), self.ctx.now(), attempt=n)
                         for s, n in [(subscriber, attempt), *pending]
                     ]
                     pending.clear()
@@ -224,7 +220,7 @@ class DigestRun:
     def _renew(self, pending: deque[tuple[store.Subscriber, int]]) -> deque[tuple[store.Subscriber, int]]:
         """Move the lease of the claims still to send; drop any another worker took over."""
         with self.ctx.database.write() as connection:
-            mine = store.renew_claims(connection, self.period.key, {s.email: n for s, n in pending}, _utcnow())
+            mine = store.renew_claims(connection, self.period.key, {s.email: n for s, n in pending}, self.ctx.now())
         if len(mine) < len(pending):
             log.warning("%s: %d claims were taken over by another worker before this one sent them", self.period.key, len(pending) - len(mine))
         return deque((s, n) for s, n in pending if s.email in mine)
@@ -233,7 +229,7 @@ class DigestRun:
         if not outcomes:
             return
         with self.ctx.database.write() as connection:
-            recorded = store.record_outcomes(connection, self.period.key, outcomes, _utcnow())
+            recorded = store.record_outcomes(connection, self.period.key, outcomes, self.ctx.now())
         for outcome in outcomes:
             if outcome.email not in recorded:
                 # Our lease ran out while this mail was on its way and another run took the row:
@@ -261,7 +257,7 @@ class DigestRun:
                 status = store.FAILED if status == store.DEFERRED else status
                 return store.Outcome(email, status, f"gave up after {attempt} attempts: {error}", attempt=attempt)
             wait = retry_delay(attempt, self.settings.mail_retry_base_seconds)
-            return store.Outcome(email, status, str(error), _utcnow() + timedelta(seconds=wait), attempt=attempt)
+            return store.Outcome(email, status, str(error), self.ctx.now() + timedelta(seconds=wait), attempt=attempt)
         if status != store.SENT:  # bounced or failed: for good
             return store.Outcome(email, status, str(error), attempt=attempt)
         self._temporary_in_a_row = 0
@@ -274,7 +270,7 @@ class DigestRun:
         watching another live worker's rows settle meanwhile."""
         said_waiting = False
         while True:
-            now = _utcnow()
+            now = self.ctx.now()
             with self.ctx.database.read() as connection:
                 ready = store.retries_due(connection, self.period.key, now, now - self.lease)
             if ready:
@@ -316,33 +312,31 @@ class DigestRun:
 
 
 # -- entry points -------------------------------------------------------------------------------
-def resolve_period(frequency: str, day: date | None = None) -> DigestPeriod:
+def resolve_period(frequency: str, day: date) -> DigestPeriod:
     if frequency not in FREQUENCIES:
         raise UserError(f"period must be one of {', '.join(FREQUENCIES)}, not {frequency!r}")
-    day = day or _utcnow().date()
     period = period_for(frequency, day)
     if period is None:
         raise UserError(f"there is no daily digest on {day:%A} {day.isoformat()}: daily digests go out on weekdays")
     return period
 
 
-def periods_on(day: date | None, frequency: str | None = None) -> list[DigestPeriod]:
-    """The periods of ``day`` (default today, UTC): one frequency's, or every frequency's that
-    has one (no daily period on a weekend)."""
+def periods_on(day: date, frequency: str | None = None) -> list[DigestPeriod]:
+    """The periods of ``day``: one frequency's, or every frequency's that has one (no daily
+    period on a weekend)."""
     if frequency is not None:
         return [resolve_period(frequency, day)]
-    day = day or _utcnow().date()
     return [p for p in (period_for(f, day) for f in FREQUENCIES) if p is not None]
 
 
 def send_digests(ctx: AppContext, frequency: str, *, day: date | None = None, **options) -> SendReport:
     """Send (or with ``dry_run=True`` only count) the digests of ``frequency`` for ``day``'s period."""
-    return DigestRun(ctx, resolve_period(frequency, day), **options).run()
+    return DigestRun(ctx, resolve_period(frequency, day or ctx.today()), **options).run()
 
 
 def run_scheduled_digests(ctx: AppContext, now: datetime | None = None) -> str | None:
     """The job of ``paperboard up`` / ``worker``: every period that is due now, once."""
-    now = now or _utcnow()
+    now = now or ctx.now()
     lines = []
     for frequency in FREQUENCIES:
         period = due_period(frequency, now, ctx.settings.digest_hour_utc)
@@ -373,7 +367,7 @@ def preview_digest(
         subscriber = store.get_subscriber(connection, email)
     if subscriber is None:
         raise UserError(f"{email or 'that address'} is not subscribed")
-    period = resolve_period(frequency or subscriber.frequency, day)
+    period = resolve_period(frequency or subscriber.frequency, day or ctx.today())
     builder = DigestBuilder(ctx, period, search_papers=search_papers)
     digest = builder.digest_for(subscriber)
     mail = None if digest.is_empty else render_mail(ctx, DigestRenderer(ctx).letter(email, digest))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 from paperboard.adapters.store import data_versions
 from paperboard.adapters.store import feed as feed_store
@@ -253,8 +253,7 @@ def find_paper(ctx: AppContext, paper_id: str) -> FeedItem | None:
         paper = get_paper(connection, paper_id)
         if paper is None:
             return None
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
-        stars = star_growth_for_papers(connection, [paper_id], now, ctx.settings.stars_window_days).get(paper_id)
+        stars = star_growth_for_papers(connection, [paper_id], ctx.now(), ctx.settings.stars_window_days).get(paper_id)
         stored = trending_store.scores_of(connection, [paper_id]).get(paper_id)
         trending = None
         if stored is not None:

@@ -7,7 +7,7 @@ checkpoint), or ``harvest_initial_days`` back on the first run.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from paperboard.adapters.store.checkpoints import load_checkpoint, save_checkpoint
 from paperboard.errors import SourceUnavailable
@@ -103,7 +103,7 @@ def run_scheduled_stars(ctx: AppContext, *, now: datetime | None = None, client=
     """
     from paperboard.services.stars import refresh_stars
 
-    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    now = now or ctx.now()
     with ctx.database.read() as connection:
         state = load_checkpoint(connection, STARS_STATE_KEY) or {}
     if state.get("resume_at") and now < datetime.fromisoformat(state["resume_at"]):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -80,9 +80,6 @@ class RateLimited(UserError):
         self.retry_after_seconds = retry_after_seconds
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
 
 def check(ctx: AppContext, action: str, key: str, *, now: datetime | None = None) -> None:
     """Count one ``action`` by ``key`` (an IP, an account, a member id); raise RateLimited when over.
@@ -93,7 +90,7 @@ def check(ctx: AppContext, action: str, key: str, *, now: datetime | None = None
     limit = limiter.limit(ctx)
     if limit is None:
         return
-    now = now or _now()
+    now = now or ctx.now()
     window_start = limit.window_start(now)
     try:
         with ctx.database.write() as connection:
@@ -116,7 +113,7 @@ def check(ctx: AppContext, action: str, key: str, *, now: datetime | None = None
 
 def prune(ctx: AppContext, *, now: datetime | None = None) -> str | None:
     """The scheduled sweep: drop counters of windows that have ended (the longest window is 31 days)."""
-    now = now or _now()
+    now = now or ctx.now()
     longest = max((limiter.limit(ctx) for limiter in LIMITERS.values()), key=lambda l: l.seconds if l else 0, default=None)
     horizon = now - timedelta(seconds=longest.seconds if longest else 0)
     with ctx.database.write() as connection:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
@@ -63,7 +63,7 @@ def refresh_stars(
     limit = settings.stars_refresh_limit if limit is None else limit
     if limit < 1:
         raise ValueError("limit must be at least 1")
-    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    now = now or ctx.now()
     summary = RefreshSummary()
     recent_since = now.date() - timedelta(days=settings.trending_window_days)
     with ctx.database.write() as connection:

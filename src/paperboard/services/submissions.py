@@ -10,7 +10,7 @@ paper on the day it is already featured, changes nothing and says so.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from paperboard.adapters.store import submissions as store
 from paperboard.adapters.store.papers import get_paper
@@ -64,14 +64,11 @@ def paper_id_of(text: str) -> str:
         raise UserError(f"“{(text or '')[:100]}” is not an arXiv id; arXiv ids look like 2401.01234 or hep-th/9901001.") from None
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
 
 def submit(ctx: AppContext, member_id: int, text: str, *, now: datetime | None = None) -> Submission:
     """Feature the paper on today's feed (UTC) for the member, or raise SubmissionRefused / UnknownPaper."""
     paper_id = paper_id_of(text)
-    now = now or _utcnow()
+    now = now or ctx.now()
     with ctx.database.write() as connection:
         store.lock_member(connection, member_id)
         paper = get_paper(connection, paper_id)
@@ -106,7 +103,7 @@ def _existing(found: store.Submitted | None) -> ExistingFeature | None:
 def feature(ctx: AppContext, text: str, day: date, *, by_member: int | None = None, now: datetime | None = None) -> FeatureChange:
     """Put the paper on ``day``'s feed: a new feature credited to ``by_member``, or move the existing one."""
     paper_id = paper_id_of(text)
-    now = now or _utcnow()
+    now = now or ctx.now()
     with ctx.database.write() as connection:
         if get_paper(connection, paper_id) is None:
             raise UnknownPaper(paper_id)

@@ -16,7 +16,7 @@ unsubscribe link in an old mail must keep working). A token for one purpose is r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -47,9 +47,6 @@ class Subscribed:
     created: bool
     confirmation_owed: bool = False
 
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 # -- signed links -------------------------------------------------------------------------------
@@ -104,7 +101,7 @@ def subscribe(
     except InvalidEmail as error:
         raise UserError(f"Not a usable email address: {error}") from None
     ratelimit.check(ctx, "subscribe_address", email, now=now)
-    now = now or _now()
+    now = now or ctx.now()
     with ctx.database.write() as connection:
         created = add_subscription(connection, email, source=source)
         owed = store.request_confirmation(connection, email, now=now, resend_before=now - RESEND_AFTER)
@@ -119,7 +116,7 @@ def send_confirmation(ctx: AppContext, email: str, *, outbox: MailConnection | N
     claim for the scheduled job to retry; a permanent refusal of the address marks it bouncing.
     """
     settings = ctx.settings
-    now = now or _now()
+    now = now or ctx.now()
     with ctx.database.write() as connection:
         subscriber = store.claim_confirmation(connection, email, now)
     if subscriber is None:
@@ -142,7 +139,7 @@ def send_confirmation(ctx: AppContext, email: str, *, outbox: MailConnection | N
 
 def send_owed_confirmations(ctx: AppContext, *, now: datetime | None = None) -> str | None:
     """The scheduled sweep: every confirmation still owed whose link would still work."""
-    now = now or _now()
+    now = now or ctx.now()
     with ctx.database.read() as connection:
         owed = store.confirmations_owed(connection, now - timedelta(hours=ctx.settings.mail_confirm_hours))
     if not owed:
@@ -181,7 +178,7 @@ def confirm(ctx: AppContext, token: str) -> LinkTarget:
     """Confirm the address a confirm link names (a no-op when already confirmed)."""
     email = read_token(ctx.settings, CONFIRM, token)
     with ctx.database.write() as connection:
-        before = store.confirm(connection, email, _now())
+        before = store.confirm(connection, email, ctx.now())
         target = _target(connection, email)
     if before is None:
         raise InvalidLink("This address is no longer on the list. Subscribe again from the site.")
@@ -213,5 +210,5 @@ def unsubscribe(ctx: AppContext, token: str) -> str:
     """Stop every mail to the address an unsubscribe link names; the address. Idempotent."""
     email = read_token(ctx.settings, UNSUBSCRIBE, token)
     with ctx.database.write() as connection:
-        store.unsubscribe(connection, email, _now())
+        store.unsubscribe(connection, email, ctx.now())
     return email

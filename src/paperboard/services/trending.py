@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Connection
 
@@ -60,9 +60,6 @@ def trending_params(settings: Settings) -> TrendingParams:
         weights={name: weight for name, weight in weights.items() if weight > 0},
     )
 
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -114,7 +111,7 @@ class RefreshReport:
 
 def refresh_trending(ctx: AppContext, now: datetime | None = None) -> RefreshReport:
     """Compute the list and make it the stored one, in one transaction (idempotent)."""
-    now = (now or _utcnow()).replace(tzinfo=None)
+    now = (now or ctx.now()).replace(tzinfo=None)
     with ctx.database.write() as connection:
         computation = compute(connection, ctx.settings, now)
         state = {
@@ -174,7 +171,7 @@ def trending(
     with ctx.database.read() as connection:
         state = store.computation_state(connection) if now is None and params is None else None
         if state is None:
-            computation = compute(connection, settings, now or _utcnow(), params)
+            computation = compute(connection, settings, now or ctx.now(), params)
             params = params or trending_params(settings)
             window = computation.scores[offset : offset + limit]
             page = TrendingPage([], len(computation.scores), computation.as_of, params,

@@ -7,7 +7,7 @@ feature (``FeedItem.upvotes``); this module answers with both after each change.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from paperboard.adapters.store import votes as store
 from paperboard.adapters.store.feed import feature_of
@@ -41,9 +41,6 @@ class VoteState:
         return self.member_upvotes + self.imported_upvotes
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
 
 def paper_key(text: str) -> str:
     """The stored id for what a URL or a script gave: any arXiv id form, or a ``namespace:id``."""
@@ -68,7 +65,7 @@ def set_upvote(ctx: AppContext, member_id: int, paper: str, voted: bool, *, now:
     with ctx.database.write() as connection:
         paper_id = require_paper(connection, paper)
         if voted:
-            changed = store.add_upvote(connection, member_id, paper_id, now or _now())
+            changed = store.add_upvote(connection, member_id, paper_id, now or ctx.now())
         else:
             changed = store.remove_upvote(connection, member_id, paper_id)
         count = store.upvote_count(connection, paper_id)

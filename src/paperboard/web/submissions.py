@@ -8,7 +8,6 @@ submission tried again; when that fails the member reads why. Refusals carry the
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
@@ -130,7 +129,7 @@ def admin_feature(
     paper_id: str = Form(..., **_ID_FIELD),
     day: str = Form("", max_length=10),
 ):
-    featured_on = parse_day(day) if day else datetime.now(timezone.utc).date()
+    featured_on = parse_day(day) if day else _ctx(request).today()
     change = submissions.feature(_ctx(request), paper_id, featured_on, by_member=member.id)
     request.app.state.cache.invalidate()
     return _back_to_paper(change.paper_id)
