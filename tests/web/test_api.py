@@ -91,6 +91,14 @@ def test_healthz_and_metrics(site):
     # Old ids contain a slash; they still count under the one route template.
     assert 'route="/papers/{arxiv_id:path}"' in metrics
     assert "paperboard_http_request_duration_seconds_bucket" in metrics
+    hits = _metric(metrics, "paperboard_page_cache_hits_total")
+    site.get("/papers/trending")  # the second anonymous visit is answered from the page cache
+    assert _metric(site.get("/metrics").text, "paperboard_page_cache_hits_total") == hits + 1
+    assert _metric(metrics, "paperboard_page_cache_misses_total") >= 1
+
+
+def _metric(text: str, name: str) -> float:
+    return float(next(line.split()[1] for line in text.splitlines() if line.startswith(name + " ")))
 
 
 def test_the_real_huggingface_hub_client_reads_the_api(live_site, seeded):

@@ -71,6 +71,7 @@ def create_app(ctx: AppContext) -> FastAPI:
         comment_chars=ctx.settings.comment_max_chars,
     )
     app.state.cache = PageCache(lambda: feed.data_version(ctx), check_seconds=ctx.settings.web_cache_seconds)
+    app.state.metrics.watch_cache(app.state.cache)
     app.state.indexer = OnDemandIndexer(ctx, timeout_seconds=ctx.settings.on_demand_timeout_seconds)
 
     install_api_docs(app)  # mounts /static/api-docs, so before /static

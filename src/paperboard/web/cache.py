@@ -55,6 +55,7 @@ class PageCache:
         self._bytes = 0
         self._version: object = None
         self._checked_at = float("-inf")
+        self.hits = self.misses = 0  # what /metrics reports (paperboard_page_cache_hits and _misses)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -85,12 +86,15 @@ class PageCache:
     def get(self, key: tuple) -> CachedResponse | None:
         found = self._entries.get(key)
         if found is None:
+            self.misses += 1
             return None
         stored_at, response = found
         if time.monotonic() - stored_at > self.max_age_seconds:
             self._drop(key)
+            self.misses += 1
             return None
         self._entries.move_to_end(key)
+        self.hits += 1
         return response
 
     def put(self, key: tuple, response: CachedResponse) -> None:

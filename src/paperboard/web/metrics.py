@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily
 
 UNMATCHED = "(unmatched)"
 # Any string can arrive as a method; only these become label values.
@@ -31,6 +32,10 @@ class SiteMetrics:
         self._histograms: dict[str, object] = {}
         self.cache_entries = Gauge("paperboard_page_cache_entries", "Pages held in the page cache.", registry=self.registry)
 
+    def watch_cache(self, cache) -> None:
+        """Report the page cache's hits and misses as counters (read at each scrape): what share of
+        the anonymous traffic the cache answers is the first thing to ask of a busy site."""
+        self.registry.register(_CacheCounters(cache))
 
     def record(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method, route, str(status))
@@ -42,6 +47,16 @@ class SiteMetrics:
             histogram = self._histograms[route] = self.latency.labels(route)
         counter.inc()
         histogram.observe(seconds)
+
+
+class _CacheCounters:
+    def __init__(self, cache) -> None:
+        self.cache = cache
+
+    def collect(self):
+        yield CounterMetricFamily("paperboard_page_cache_hits", "Pages answered from the page cache.", value=self.cache.hits)
+        yield CounterMetricFamily("paperboard_page_cache_misses", "Cacheable requests the page cache could not answer.",
+                                  value=self.cache.misses)
 
 
 class MetricsMiddleware:
