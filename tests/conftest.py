@@ -40,7 +40,7 @@ SEED_PAGE = SHARED / "seed" / "hf-papers-page.txt"
 _database_numbers = itertools.count()
 
 # argon2 at its cheapest for every Settings the tests make, here and in the commands they start:
-# at production cost 30 logins took 8.6 s. tests/accounts/test_flows.py checks that hashes of
+# at production cost 30 logins took 8.6 s. tests/web/test_account_flows.py checks that hashes of
 # either cost verify under the other's settings.
 os.environ.update(
     PAPERBOARD_PASSWORD_HASH_TIME_COST="1", PAPERBOARD_PASSWORD_HASH_MEMORY_KIB="8", PAPERBOARD_PASSWORD_HASH_PARALLELISM="1"

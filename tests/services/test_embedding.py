@@ -161,7 +161,7 @@ def test_the_settings_choose_the_embedder(ctx: AppContext):
     assert counts.model == "hashing-384@1" and counts.embedded == 2
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("database_engine", ["sqlite"], indirect=True)
 def test_the_real_model_fills_the_store(tmp_path, monkeypatch, database: Database, model_cache_dir):
     monkeypatch.setenv("PAPERBOARD_CONFIG", str(tmp_path / "absent.toml"))
     context = AppContext(Settings(home=tmp_path / "home", model_cache_dir=model_cache_dir))

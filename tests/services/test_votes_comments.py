@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -16,8 +16,15 @@ from paperboard.services.comments import CommentNotFound, Gone, NotYourComment, 
 from paperboard.services.context import AppContext
 from paperboard.services.votes import PaperNotFound
 from paperboard.settings import Settings
-from tests.community.conftest import NOW, TODAY
 from tests.factories import add_paper, make_ctx, member
+
+NOW = datetime(2026, 4, 8, 10, 30)  # a Wednesday: the community services run on a fixed clock
+TODAY = NOW.date()
+
+
+@pytest.fixture
+def ctx_settings() -> dict:
+    return {"submission_max_age_days": 7, "submission_daily_quota": 2}
 
 
 def _feature(database, paper_id: str, imported: int) -> None:

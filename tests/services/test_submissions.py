@@ -13,8 +13,15 @@ from paperboard.errors import UserError
 from paperboard.services import feed, submissions
 from paperboard.services.context import AppContext
 from paperboard.services.submissions import UnknownPaper
-from tests.community.conftest import NOW, TODAY
 from tests.factories import add_paper, member
+
+NOW = datetime(2026, 4, 8, 10, 30)  # a Wednesday: the community services run on a fixed clock
+TODAY = NOW.date()
+
+
+@pytest.fixture
+def ctx_settings() -> dict:
+    return {"submission_max_age_days": 7, "submission_daily_quota": 2}
 
 
 def test_a_submission_features_the_paper_today_and_credits_the_member(ctx, database):

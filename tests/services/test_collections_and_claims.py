@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from paperboard.adapters.store import users as user_store
@@ -10,8 +12,15 @@ from paperboard.errors import UserError
 from paperboard.services import claims, collections, feed, profiles, submissions
 from paperboard.services.claims import ClaimNotFound
 from paperboard.services.collections import CollectionNotFound
-from tests.community.conftest import NOW, TODAY
 from tests.factories import add_paper, member
+
+NOW = datetime(2026, 4, 8, 10, 30)  # a Wednesday: the community services run on a fixed clock
+TODAY = NOW.date()
+
+
+@pytest.fixture
+def ctx_settings() -> dict:
+    return {"submission_max_age_days": 7, "submission_daily_quota": 2}
 
 
 def test_collection_lifecycle_for_its_owner(ctx, database):
