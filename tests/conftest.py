@@ -30,7 +30,7 @@ from paperboard.adapters.store.database import Database
 from paperboard.adapters.store.migrate import upgrade
 from paperboard.services.context import AppContext
 from paperboard.web.app import create_app
-from tests.factories import Browser, make_ctx
+from tests.factories import CHEAP_PASSWORD_HASHES, Browser, make_ctx
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 LISTINGS = SHARED / "eval" / "arxiv-listings-2026-03-to-05"
@@ -39,12 +39,10 @@ SEED_PAGE = SHARED / "seed" / "hf-papers-page.txt"
 
 _database_numbers = itertools.count()
 
-# argon2 at its cheapest for every Settings the tests make, here and in the commands they start:
-# at production cost 30 logins took 8.6 s. tests/web/test_account_flows.py checks that hashes of
-# either cost verify under the other's settings.
-os.environ.update(
-    PAPERBOARD_PASSWORD_HASH_TIME_COST="1", PAPERBOARD_PASSWORD_HASH_MEMORY_KIB="8", PAPERBOARD_PASSWORD_HASH_PARALLELISM="1"
-)
+# argon2 at its cheapest for every Settings the tests make (factories.command_environment() passes it
+# on to the commands they start); tests/web/test_account_flows.py checks that hashes of either cost
+# verify under the other's settings.
+os.environ.update(CHEAP_PASSWORD_HASHES)
 
 
 @pytest.fixture(scope="session")

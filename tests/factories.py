@@ -8,6 +8,7 @@ cheapest cost the test settings choose), papers and features through the store.
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -34,6 +35,22 @@ BASE_URL = "http://testserver"
 TEST_SETTINGS = dict(
     base_url=BASE_URL, secret_key="t" * 40, embedding_model="hashing", on_demand_timeout_seconds=0,
 )
+
+
+# argon2 at its cheapest (production's cost made 30 logins take 8.6 s): tests/conftest.py sets it for
+# the test process, command_environment() for the commands and servers a test starts.
+CHEAP_PASSWORD_HASHES = {
+    "PAPERBOARD_PASSWORD_HASH_TIME_COST": "1", "PAPERBOARD_PASSWORD_HASH_MEMORY_KIB": "8",
+    "PAPERBOARD_PASSWORD_HASH_PARALLELISM": "1",
+}
+
+
+def command_environment(**variables: str) -> dict[str, str]:
+    """The environment of a ``paperboard`` process a test starts: this one's without any
+    ``PAPERBOARD_*`` setting (none leaks in from the shell that ran pytest), the tests' argon2 cost,
+    then ``variables``."""
+    inherited = {name: value for name, value in os.environ.items() if not name.startswith("PAPERBOARD_")}
+    return {**inherited, **CHEAP_PASSWORD_HASHES, **variables}
 
 
 def today() -> date:

@@ -7,7 +7,6 @@ exit codes included); the kill -9 test runs real subprocesses.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from paperboard.adapters.store.database import Database
 from paperboard.adapters.store.migrate import upgrade
 from paperboard.adapters.store.schema import harvest_checkpoints, papers
 from paperboard.settings import get_settings
+from tests.factories import command_environment
 from tests.fakes_arxiv import ApiCorpus, FakeArxiv, OaiChain, Reply, atom_entry, oai_error, raw_record
 from tests.offline import closed_port
 
@@ -252,8 +252,7 @@ def test_a_killed_oai_harvest_resumes_to_exactly_the_full_set(database_url, tmp_
 
 
 def _subprocess_env(tmp_path, database_url: str, oai_url: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERBOARD_")}
-    env.update(
+    return command_environment(
         PAPERBOARD_HOME=str(tmp_path / "home"),
         PAPERBOARD_DATABASE_URL=database_url,
         PAPERBOARD_CONFIG=str(tmp_path / "absent.toml"),
@@ -262,7 +261,6 @@ def _subprocess_env(tmp_path, database_url: str, oai_url: str) -> dict:
         PAPERBOARD_ARXIV_DELAY_SECONDS="0",
         PAPERBOARD_HTTP_MAX_RETRIES="0",
     )
-    return env
 
 
 def _asked_for(server: FakeArxiv, token: str) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import LISTINGS
+from tests.factories import command_environment
 
 FIRST_PART = sorted(LISTINGS.glob("papers-*.jsonl.gz"))[0]
 
 
 def paperboard(home: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERBOARD_")}
-    env.update(
+    env = command_environment(
         PAPERBOARD_HOME=str(home),
         PAPERBOARD_DATABASE_URL=f"sqlite:///{home / 'paperboard.db'}",
         PAPERBOARD_CONFIG=str(home / "absent.toml"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,20 +11,19 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import LISTINGS
+from tests.factories import command_environment
 
 FIRST_PART = sorted(LISTINGS.glob("papers-*.jsonl.gz"))[0]
 
 
 def _env(home: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERBOARD_")}
-    env.update(
+    return command_environment(
         PAPERBOARD_HOME=str(home),
         PAPERBOARD_DATABASE_URL=f"sqlite:///{home / 'paperboard.db'}",
         PAPERBOARD_CONFIG=str(home / "absent.toml"),
         PAPERBOARD_EMBEDDING_MODEL="hashing",  # the search-index step after an import, fast
         COLUMNS="200",
     )
-    return env
 
 
 def paperboard(home: Path, *args: str, stdin=None) -> subprocess.CompletedProcess:

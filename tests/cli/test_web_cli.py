@@ -11,18 +11,17 @@ import time
 import httpx
 import pytest
 
+from tests.factories import command_environment
 from tests.web.conftest import free_port
 
 
 def _environment(tmp_path) -> dict[str, str]:
     # No PAPERBOARD_* from the caller's shell: BASE_URL, HOST and PORT must come from the command line.
-    env = {name: value for name, value in os.environ.items() if not name.startswith("PAPERBOARD_")}
-    env.update(
+    return command_environment(
         PAPERBOARD_HOME=str(tmp_path / "home"),
         PAPERBOARD_CONFIG=str(tmp_path / "absent.toml"),
         PAPERBOARD_EMBEDDING_MODEL="hashing",
     )
-    return env
 
 
 def _wait_until_serving(url: str, process: subprocess.Popen) -> None:
