@@ -230,13 +230,6 @@ def site(ctx):
         yield client
 
 
-def csrf_token(client: TestClient, path: str = "/subscribe") -> str:
-    page = client.get(path)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert match, "the page has no CSRF field"
-    return match.group(1)
-
-
 def parse(raw: bytes) -> EmailMessage:
     return message_from_bytes(raw, policy=policy.default)
 

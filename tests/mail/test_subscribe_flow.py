@@ -12,7 +12,8 @@ from paperboard.adapters.store import digests as store
 from paperboard.services import subscriptions
 from paperboard.services.digest import send_digests
 from paperboard.settings import Settings
-from tests.mail.conftest import BASE_URL, DAY, NEXT_DAY, XSS_TITLE, csrf_token, links, list_unsubscribe_urls, parts
+from tests.factories import csrf_token
+from tests.mail.conftest import BASE_URL, DAY, NEXT_DAY, XSS_TITLE, links, list_unsubscribe_urls, parts
 
 
 def _status(ctx, email):

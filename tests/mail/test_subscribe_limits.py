@@ -11,7 +11,8 @@ from sqlalchemy import text
 
 from paperboard.services import subscriptions
 from paperboard.services.ratelimit import RateLimited
-from tests.mail.conftest import BASE_URL, csrf_token
+from tests.factories import csrf_token
+from tests.mail.conftest import BASE_URL
 
 
 def _post(site: TestClient, token: str, email: str):
