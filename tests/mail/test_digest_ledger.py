@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from paperboard.adapters.store import digests as store
+from paperboard.adapters.store import subscriptions as subscription_store
 from paperboard.domain.digest import digest_message_id
 from paperboard.errors import SourceUnavailable
 from paperboard.services.context import AppContext
@@ -134,7 +135,7 @@ def test_a_retry_for_an_address_that_unsubscribed_meanwhile_is_cancelled(tmp_pat
         send_digests(down, "daily", day=DAY)
     assert {row["status"] for row in _ledger(down).values()} == {"deferred"}
     with down.database.write() as connection:
-        store.unsubscribe(connection, "leaves@example.org", _now())
+        subscription_store.unsubscribe(connection, "leaves@example.org", _now())
     up = AppContext(settings_for(tmp_path / "home", database_url, sink))
     report = send_digests(up, "daily", day=DAY)
     assert (report.sent, report.cancelled, report.work_left) == (11, 1, 0)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from fastapi.testclient import TestClient
 
 from paperboard.adapters.store import digests as store
+from paperboard.adapters.store import subscriptions as subscription_store
 from paperboard.services import subscriptions
 from paperboard.services.digest import send_digests
 from paperboard.settings import Settings
@@ -118,7 +119,7 @@ def test_bad_addresses_and_header_injection_are_refused_at_subscribe_time(ctx, s
         assert response.status_code == 400, email
     with ctx.database.read() as connection:
         assert store.count_due(connection, "daily", "daily:2026-04-14") == 0
-        assert store.confirmations_owed(connection, datetime(2000, 1, 1)) == []
+        assert subscription_store.confirmations_owed(connection, datetime(2000, 1, 1)) == []
     assert sink.messages() == []
 
 

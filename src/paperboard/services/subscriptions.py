@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from paperboard.adapters.mail.sender import MailConnection
-from paperboard.adapters.store import digests as store
-from paperboard.adapters.store.subscriptions import add_subscription
+from paperboard.adapters.store import digests as digest_store
+from paperboard.adapters.store import subscriptions as store
 from paperboard.domain.digest import FREQUENCIES, InvalidTopics, Topics, email_from_payload, parse_topics, token_payload, topics_from_json
 from paperboard.domain.email_address import InvalidEmail, normalise_email
 from paperboard.domain.query import QueryError, parse_query
@@ -103,7 +103,7 @@ def subscribe(
     ratelimit.check(ctx, "subscribe_address", email, now=now)
     now = now or ctx.now()
     with ctx.database.write() as connection:
-        created = add_subscription(connection, email, source=source)
+        created = store.add_subscription(connection, email, source=source)
         owed = store.request_confirmation(connection, email, now=now, resend_before=now - RESEND_AFTER)
     return Subscribed(email, created, owed)
 
@@ -118,8 +118,8 @@ def send_confirmation(ctx: AppContext, email: str, *, outbox: MailConnection | N
     settings = ctx.settings
     now = now or ctx.now()
     with ctx.database.write() as connection:
-        subscriber = store.claim_confirmation(connection, email, now)
-    if subscriber is None:
+        claimed = store.claim_confirmation(connection, email, now)
+    if not claimed:
         return False
     letter = Letter(
         "confirm",
@@ -168,7 +168,7 @@ def inspect_link(ctx: AppContext, purpose: str, token: str) -> LinkTarget:
 
 
 def _target(connection, email: str) -> LinkTarget:
-    subscriber = store.get_subscriber(connection, email)
+    subscriber = digest_store.get_subscriber(connection, email)
     if subscriber is None:
         return LinkTarget(email, None)
     return LinkTarget(email, subscriber.status, subscriber.frequency, topics_from_json(subscriber.topics), subscriber.bouncing)

@@ -1,7 +1,7 @@
-"""Subscribers' lifecycle, the digest ledger, and the paper queries a digest needs.
+"""Subscribers as a digest run sees them, the digest ledger, and the paper queries a digest needs.
 
-The banner's first insert lives in ``subscriptions.py``; everything after it (confirmation mail
-bookkeeping, confirm, preferences, unsubscribe, bouncing) and the ledger live here.
+A subscription's own lifecycle (the first insert, confirmation mail, confirm, preferences,
+unsubscribe, bouncing) lives in ``subscriptions.py``.
 
 Ledger states: ``sending`` (claimed by a worker until ``claimed_at`` + the lease; the worker
 renews it while it works, so a row left by a dead one is taken over once the lease ends),
@@ -26,6 +26,7 @@ from sqlalchemy import Connection, and_, bindparam, exists, func, or_, select, u
 from sqlalchemy.dialects import postgresql, sqlite
 
 from paperboard.adapters.store.papers import row_to_paper
+from paperboard.adapters.store.subscriptions import CONFIRMED
 from paperboard.adapters.store.schema import (
     daily_features,
     digest_ledger,
@@ -36,7 +37,6 @@ from paperboard.adapters.store.schema import (
 )
 from paperboard.domain.paper import Paper
 
-PENDING, CONFIRMED, UNSUBSCRIBED = "pending", "confirmed", "unsubscribed"
 SENDING, SENT, DEFERRED, FAILED, BOUNCED, EMPTY, IN_DOUBT, CANCELLED = (
     "sending", "sent", "deferred", "failed", "bounced", "empty", "in_doubt", "cancelled"
 )
@@ -90,98 +90,6 @@ def _subscribers():
 def get_subscriber(connection: Connection, email: str) -> Subscriber | None:
     row = connection.execute(_subscribers().where(subscriptions.c.email == email)).first()
     return _subscriber(row) if row else None
-
-
-# -- confirmation mail ----------------------------------------------------------------------------
-def request_confirmation(connection: Connection, email: str, *, now: datetime, resend_before: datetime) -> bool:
-    """Ask for a (new) confirmation mail unless one went out after ``resend_before``.
-
-    An unsubscribed address becomes pending again; a confirmed one is left alone. True when a
-    confirmation mail is now owed.
-    """
-    result = connection.execute(
-        update(subscriptions)
-        .where(
-            subscriptions.c.email == email,
-            subscriptions.c.status.in_((PENDING, UNSUBSCRIBED)),
-            or_(subscriptions.c.confirmation_sent_at.is_(None), subscriptions.c.confirmation_sent_at < resend_before),
-        )
-        .values(status=PENDING, confirmation_requested_at=now, unsubscribed_at=None)
-    )
-    return result.rowcount == 1
-
-
-def claim_confirmation(connection: Connection, email: str, now: datetime) -> Subscriber | None:
-    """Take the owed confirmation mail of ``email`` (at most one taker); None when none is owed."""
-    owed = and_(
-        subscriptions.c.email == email,
-        subscriptions.c.status == PENDING,
-        subscriptions.c.confirmation_requested_at.is_not(None),
-        or_(
-            subscriptions.c.confirmation_sent_at.is_(None),
-            subscriptions.c.confirmation_sent_at < subscriptions.c.confirmation_requested_at,
-        ),
-    )
-    if connection.execute(update(subscriptions).where(owed).values(confirmation_sent_at=now)).rowcount != 1:
-        return None
-    return get_subscriber(connection, email)
-
-
-def release_confirmation(connection: Connection, email: str) -> None:
-    """The confirmation mail did not leave (temporary failure): owe it again."""
-    connection.execute(update(subscriptions).where(subscriptions.c.email == email).values(confirmation_sent_at=None))
-
-
-def confirmations_owed(connection: Connection, requested_after: datetime, limit: int = 500) -> list[str]:
-    query = (
-        select(subscriptions.c.email)
-        .where(
-            subscriptions.c.status == PENDING,
-            subscriptions.c.confirmation_requested_at > requested_after,
-            or_(
-                subscriptions.c.confirmation_sent_at.is_(None),
-                subscriptions.c.confirmation_sent_at < subscriptions.c.confirmation_requested_at,
-            ),
-        )
-        .order_by(subscriptions.c.confirmation_requested_at)
-        .limit(limit)
-    )
-    return list(connection.execute(query).scalars())
-
-
-# -- state changes from links -------------------------------------------------------------------
-def confirm(connection: Connection, email: str, now: datetime) -> str | None:
-    """Confirm a pending address; the status it had before (None when unknown)."""
-    before = connection.execute(select(subscriptions.c.status).where(subscriptions.c.email == email)).scalar_one_or_none()
-    if before == PENDING:
-        connection.execute(
-            update(subscriptions)
-            .where(subscriptions.c.email == email)
-            .values(status=CONFIRMED, confirmed_at=now, bouncing=False, bounce_reason=None)
-        )
-    return before
-
-
-def unsubscribe(connection: Connection, email: str, now: datetime) -> str | None:
-    """Stop every mail to ``email``; the status it had before (None when unknown)."""
-    before = connection.execute(select(subscriptions.c.status).where(subscriptions.c.email == email)).scalar_one_or_none()
-    if before is not None and before != UNSUBSCRIBED:
-        connection.execute(
-            update(subscriptions).where(subscriptions.c.email == email).values(status=UNSUBSCRIBED, unsubscribed_at=now)
-        )
-    return before
-
-
-def record_bounce(connection: Connection, email: str, reason: str) -> None:
-    """The relay refused the address for good: send nothing more until it is confirmed again."""
-    connection.execute(update(subscriptions).where(subscriptions.c.email == email).values(bouncing=True, bounce_reason=reason))
-
-
-def save_preferences(connection: Connection, email: str, *, frequency: str, topics: dict) -> bool:
-    result = connection.execute(
-        update(subscriptions).where(subscriptions.c.email == email).values(frequency=frequency, topics=topics)
-    )
-    return result.rowcount == 1
 
 
 # -- the digest run -----------------------------------------------------------------------------
