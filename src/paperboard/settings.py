@@ -13,13 +13,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from paperboard.setting_types import Categories, ProxyAddresses, RateLimit, SiteName
 
 ENV_PREFIX = "PAPERBOARD_"
 
@@ -49,11 +51,11 @@ class Settings(BaseSettings):
     base_url: str | None = Field(
         None, description="Public URL of the site, for links in feeds and mail. Empty means http://HOST:PORT."
     )
-    site_name: str = Field(
+    site_name: SiteName = Field(
         "paperboard", min_length=1, max_length=80, description="The site's name, as every mail (its frame, "
         "subjects, the digest's List-Id) and the pages (titles, header, feeds, the API docs) show it.",
     )
-    forwarded_allow_ips: str = Field(
+    forwarded_allow_ips: ProxyAddresses = Field(
         "",
         description="Addresses of reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` headers are "
         "believed (comma-separated IPs or networks, or `*` for any). Empty trusts no proxy headers: the "
@@ -84,7 +86,7 @@ class Settings(BaseSettings):
         8.0, ge=0, description="How long a paper page waits for an unknown arXiv id to be fetched from "
         "arXiv; 0 turns on-demand indexing off.",
     )
-    harvest_categories: list[str] = Field(
+    harvest_categories: Categories = Field(
         ["cs.AI", "cs.CL", "cs.CV", "cs.LG"],
         description="arXiv categories the scheduled harvest fetches.",
     )
@@ -232,46 +234,46 @@ class Settings(BaseSettings):
     password_hash_parallelism: int = Field(
         4, ge=1, le=64, description="argon2id lanes per password hash.",
     )
-    rate_limit_login_ip: str = Field(
+    rate_limit_login_ip: RateLimit = Field(
         "30/15minutes", description="Login attempts from one IP address. Every `RATE_LIMIT_*` value is "
         "`COUNT/PERIOD` (`5/hour`, `30/15minutes`, `100/day`; units s, min, hour, day) or `off`; over the "
         "limit the site answers 429 with `Retry-After`. Fails closed (see docs/architecture.md, \"Accounts "
         "and sessions\"). Behind a reverse proxy, set `PAPERBOARD_FORWARDED_ALLOW_IPS` so the client's "
         "address, not the proxy's, is counted."
     )
-    rate_limit_login_account: str = Field(
+    rate_limit_login_account: RateLimit = Field(
         "10/15minutes", description="Login attempts at one account, from anywhere (one count whether its email "
         "or its username is typed; for a login that names no account, per text typed). Fails closed."
     )
-    rate_limit_signup_ip: str = Field("10/hour", description="Sign-ups from one IP address. Fails closed.")
-    rate_limit_signup_notice: str = Field(
+    rate_limit_signup_ip: RateLimit = Field("10/hour", description="Sign-ups from one IP address. Fails closed.")
+    rate_limit_signup_notice: RateLimit = Field(
         "3/day", description="Mails telling an account's owner that someone tried to sign up with its address; past it, none is sent (the form answers the same)."
     )
-    rate_limit_password_reset_ip: str = Field(
+    rate_limit_password_reset_ip: RateLimit = Field(
         "20/hour", description="Password reset requests from one IP address. Fails closed."
     )
-    rate_limit_password_reset_account: str = Field(
+    rate_limit_password_reset_account: RateLimit = Field(
         "5/hour", description="Password reset mails to one address. Fails closed."
     )
-    rate_limit_verify_mail: str = Field(
+    rate_limit_verify_mail: RateLimit = Field(
         "5/hour", description="Verification mails one member can ask for. Fails closed."
     )
-    rate_limit_vote: str = Field("120/hour", description="Upvotes and upvote removals by one member. Fails "
+    rate_limit_vote: RateLimit = Field("120/hour", description="Upvotes and upvote removals by one member. Fails "
         "open.")
-    rate_limit_comment: str = Field("30/hour", description="Comments and comment edits by one member. Fails "
+    rate_limit_comment: RateLimit = Field("30/hour", description="Comments and comment edits by one member. Fails "
         "open.")
-    rate_limit_report: str = Field("20/hour", description="Comment reports by one member. Fails open.")
-    rate_limit_submit: str = Field("20/day", description="Paper submissions by one member (the submission "
+    rate_limit_report: RateLimit = Field("20/hour", description="Comment reports by one member. Fails open.")
+    rate_limit_submit: RateLimit = Field("20/day", description="Paper submissions by one member (the submission "
         "rules' daily quota applies on top). Fails open.")
-    rate_limit_collection: str = Field("120/hour", description="Collection changes (create, edit, add, remove) "
+    rate_limit_collection: RateLimit = Field("120/hour", description="Collection changes (create, edit, add, remove) "
         "by one member. Fails open.")
-    rate_limit_claim: str = Field("30/day", description="Authorship claims by one member. Fails open.")
-    rate_limit_api_token: str = Field("20/day", description="Personal API tokens one member can create. Fails closed.")
-    rate_limit_subscribe_ip: str = Field(
+    rate_limit_claim: RateLimit = Field("30/day", description="Authorship claims by one member. Fails open.")
+    rate_limit_api_token: RateLimit = Field("20/day", description="Personal API tokens one member can create. Fails closed.")
+    rate_limit_subscribe_ip: RateLimit = Field(
         "20/hour", description="Digest subscribe requests (`POST /subscribe`) from one IP address. Fails "
         "closed: each one can mail a confirmation."
     )
-    rate_limit_subscribe_address: str = Field(
+    rate_limit_subscribe_address: RateLimit = Field(
         "4/day", description="Digest subscribe requests for one address, from anywhere; each can mail at most "
         "one confirmation (and none within 15 minutes of the last), so this bounds the confirmation mails "
         "an address gets in a day. Fails closed."
@@ -362,47 +364,6 @@ class Settings(BaseSettings):
         if self.password_hash_memory_kib < 8 * self.password_hash_parallelism:
             raise ValueError("password_hash_memory_kib must be at least 8 × password_hash_parallelism (argon2's minimum)")
         return self
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _rate_limits_parse(cls, value, info):
-        if info.field_name.startswith("rate_limit_"):
-            from paperboard.domain.ratelimit import InvalidLimit, parse_limit
-
-            try:
-                parse_limit(value)
-            except InvalidLimit as error:
-                raise ValueError(str(error)) from None
-        return value
-
-    @field_validator("site_name")
-    @classmethod
-    def _site_name_is_one_line(cls, value: str) -> str:
-        if not value.strip() or not value.isprintable():
-            raise ValueError("site_name must be printable text on one line")
-        return value.strip()
-
-    @field_validator("forwarded_allow_ips")
-    @classmethod
-    def _proxies_are_addresses(cls, value: str) -> str:
-        import ipaddress
-
-        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
-        for entry in entries:
-            if entry != "*":
-                try:
-                    ipaddress.ip_network(entry, strict=False)
-                except ValueError:
-                    raise ValueError(f"{entry!r} is not an IP address or network (or *)") from None
-        return ",".join(entries)
-
-    @field_validator("harvest_categories")
-    @classmethod
-    def _categories_not_empty(cls, value: list[str]) -> list[str]:
-        cleaned = [c.strip() for c in value if c.strip()]
-        if not cleaned:
-            raise ValueError("name at least one arXiv category")
-        return cleaned
 
     @property
     def resolved_database_url(self) -> str:
