@@ -24,7 +24,7 @@ from paperboard.domain.record_limits import oversized
 FORMATS = ("kaggle", "hf-daily", "beir", "paperboard", "listings")
 EXPORT_FORMAT = "paperboard/1"
 
-# Column widths of the store (adapters/store/schema.py). PostgreSQL refuses longer values and would
+# Column widths of the store (adapters/store/schema/). PostgreSQL refuses longer values and would
 # fail the whole batch, so a record that does not fit is skipped on its own instead.
 _MAX_LENGTH = {"id": 64, "category": 32, "doi": 255, "submitter": 255, "source": 32}
 _PAPER_FIELDS = tuple(f.name for f in fields(Paper))
