@@ -13,7 +13,8 @@ from __future__ import annotations
 from sqlalchemy import Float, String, bindparam, column, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from paperboard.adapters.search.keyword import ranking, statistics
+import paperboard.adapters.search.keyword.ranking as ranking
+import paperboard.adapters.search.keyword.statistics as statistics
 from paperboard.adapters.search.keyword.base import KeywordIndex
 from paperboard.adapters.search.keyword.terms import (
     ABSTRACT_WEIGHT,

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, func, select
 
+import paperboard.adapters.search.keyword.statistics as statistics
 from paperboard.adapters.search import filters as paper_filters
 from paperboard.adapters.search.filters import PaperFilter
-from paperboard.adapters.search.keyword import statistics
 from paperboard.adapters.search.keyword.terms import (
     WIDE_CHUNK,
     KeywordHits,
