@@ -9,6 +9,7 @@ import threading
 import typer
 
 from paperboard.cli.app import app
+from paperboard.cli.memory import limit_malloc_arenas
 from paperboard.cli.common import check_port_free, console, context, proxy_header_options, serving_context
 from paperboard.services.jobs import scheduled_jobs
 from paperboard.services.scheduler import Scheduler
@@ -34,6 +35,8 @@ def up(
 ) -> None:
     """Migrate the database, harvest arXiv on a schedule and serve the site."""
     import uvicorn
+
+    limit_malloc_arenas()  # before any thread starts: flat memory under load (cli/memory.py)
 
     from paperboard.web.app import create_app
 

@@ -10,6 +10,7 @@ import os
 import typer
 
 from paperboard.cli.app import app
+from paperboard.cli.memory import limit_malloc_arenas
 from paperboard.cli.common import check_port_free, console, proxy_header_options, serving_context
 
 
@@ -21,6 +22,8 @@ def web(
 ) -> None:
     """Serve the site and its API (no harvesting; see `paperboard up` for everything in one)."""
     import uvicorn
+
+    limit_malloc_arenas()  # before any thread starts: flat memory under load (cli/memory.py)
 
     ctx = serving_context(host, port)
     listen_host, listen_port = ctx.settings.host, ctx.settings.port
