@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from paperboard.domain.author_names import AuthorName, NotAName
 from paperboard.domain.days import DayOutOfRange, parse_day, within_range
 from paperboard.errors import UserError
 
@@ -86,7 +87,7 @@ class Query:
             chosen = _SORT_ALIASES.get(sort.lower())
             if chosen is None:
                 raise QueryError(f"sort {sort!r} is not an order; use one of: " + ", ".join(SORTS))
-        extra_authors = tuple(a.strip() for a in authors if a and a.strip())
+        extra_authors = tuple(_author(a.strip()) for a in authors if a and a.strip())
         extra_categories = tuple(_category(c.strip()) for c in categories if c and c.strip())
         return replace(
             self,
@@ -256,7 +257,7 @@ def _add_field(builder: _Builder, name: str, value: str) -> None:
     if not value:
         raise QueryError(f"'{name}:' needs a value, as in: {_FIELD_EXAMPLES[name]}")
     if name == "author":
-        builder.authors.append(value)
+        builder.authors.append(_author(value))
     elif name == "cat":
         builder.categories.append(_category(value))
     elif name == "has":
@@ -296,6 +297,15 @@ _FIELD_EXAMPLES = {
     "from": "from:2026-03-01",
     "until": "until:2026-04-30",
 }
+
+
+def _author(value: str) -> str:
+    """An author's name as typed, once the index can find it (see ``domain.author_names``)."""
+    try:
+        AuthorName.parse(value)
+    except NotAName as error:
+        raise QueryError(f"author:{value[:60]} cannot be searched: {error}") from None
+    return value
 
 
 def _category(value: str) -> str:

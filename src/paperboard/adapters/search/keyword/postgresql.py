@@ -51,7 +51,7 @@ class PostgresKeywordIndex(KeywordIndex):
             expression = f"{expression} & !{self._any_of(query.excluded)}"
         return expression
 
-    def _rank(self, connection, query, terms, paper_filter, limit):
+    def _rank_native(self, connection, query, terms, paper_filter, limit):
         documents, average_length = statistics.corpus(connection)
         frequencies = statistics.document_frequencies(connection, terms)
         idfs = [bm25.idf(documents, frequencies.get(term, 0)) for term in terms]
@@ -160,7 +160,7 @@ class PostgresKeywordIndex(KeywordIndex):
         )
         return set(rows.scalars())
 
-    def _constrained_doc_ids(self, connection, query, cap):
+    def _listed_doc_ids(self, connection, query, cap):
         rows = connection.execute(
             text("SELECT doc_id FROM search_terms_pg WHERE terms @@ CAST(:expression AS tsquery) LIMIT :cap"),
             {"expression": self._required(query), "cap": cap + 1},

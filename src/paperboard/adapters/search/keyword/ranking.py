@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, func, select
 
+import paperboard.adapters.search.keyword.authors as authors
 import paperboard.adapters.search.keyword.statistics as statistics
 from paperboard.adapters.search import filters as paper_filters
 from paperboard.adapters.search.filters import PaperFilter
@@ -180,6 +181,11 @@ class KeywordRanking:
 
     def satisfying(self, connection: Connection, query: KeywordQuery, paper_ids: Sequence[str]) -> set[str]:
         """Those of ``paper_ids`` that hold every phrase and author and no excluded word."""
+        kept = self._meeting_words(connection, query, paper_ids)
+        return authors.named(connection, query, sorted(kept)) if kept else kept
+
+    def _meeting_words(self, connection: Connection, query: KeywordQuery, paper_ids: Sequence[str]) -> set[str]:
+        """``satisfying`` as far as the index can tell: the phrases, each author's words, no excluded word."""
         kept = set(paper_ids)
         if query.phrases or query.authors:
             kept &= self._matching_among(connection, self._required(query), list(kept))
@@ -189,7 +195,14 @@ class KeywordRanking:
 
     def constrained_ids(self, connection: Connection, query: KeywordQuery, cap: int) -> list[str] | None:
         """Every paper meeting the query's phrases and authors (None: more than ``cap``)."""
-        return self._all_matching(connection, self._required(query), cap)
+        if not query.author_names:
+            return self._all_matching(connection, self._required(query), cap)
+        listed = self._all_matching(connection, self._required(query), cap * authors.CANDIDATES_PER_MATCH)
+        if listed is None:
+            return None
+        kept = authors.named(connection, query, listed)
+        found = [paper_id for paper_id in listed if paper_id in kept]
+        return None if len(found) > cap else found
 
     def _cheap_to_list(self, connection: Connection, query: KeywordQuery) -> bool:
         """Whether every phrase and author has a word rare enough for the engine to list the papers
@@ -205,11 +218,32 @@ class KeywordRanking:
 
     def _constrained_doc_ids(self, connection: Connection, query: KeywordQuery, cap: int) -> list[int] | None:
         """The doc ids meeting the query's phrases and authors (None: more than ``cap``)."""
-        raise NotImplementedError
+        if not query.author_names:
+            return self._listed_doc_ids(connection, query, cap)
+        listed = self._listed_doc_ids(connection, query, cap * authors.CANDIDATES_PER_MATCH)
+        if listed is None:
+            return None
+        found = list(authors.named_docs(connection, query, self._paper_ids(connection, listed)))
+        return None if len(found) > cap else found
+
+    def _rank(self, connection, query: KeywordQuery, terms, paper_filter, limit) -> list[tuple[str, float]]:
+        """Every paper holding any of ``terms`` (and meeting the constraints), scored natively, best
+        first, at most ``limit`` (None: all)."""
+        if not query.author_names:
+            return self._rank_native(connection, query, terms, paper_filter, limit)
+        # The engine holds an author's words, not the name: every match is checked before the limit
+        # (an author filter leaves few, and the engine scored them all to sort them anyway).
+        ranked = self._rank_native(connection, query, terms, paper_filter, None)
+        kept = authors.named(connection, query, [paper_id for paper_id, _score in ranked])
+        return [hit for hit in ranked if hit[0] in kept][:limit]
 
     # -- engine-specific ----------------------------------------------------------------------
-    def _rank(self, connection, query, terms, paper_filter, limit) -> list[tuple[str, float]]:
-        """Every paper holding any of ``terms`` (and meeting the constraints), scored natively."""
+    def _rank_native(self, connection, query, terms, paper_filter, limit) -> list[tuple[str, float]]:
+        """``_rank`` by the engine alone: an author's words anywhere in the authors."""
+        raise NotImplementedError
+
+    def _listed_doc_ids(self, connection: Connection, query: KeywordQuery, cap: int) -> list[int] | None:
+        """The doc ids holding the query's phrases and its authors' words (None: more than ``cap``)."""
         raise NotImplementedError
 
     def _terms_after(self, connection: Connection, after: int, limit: int) -> list[tuple]:

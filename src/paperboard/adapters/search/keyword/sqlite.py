@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Float, Integer, bindparam, column, select, text
 
+import paperboard.adapters.search.keyword.authors as authors
 from paperboard.adapters.search.keyword.base import KeywordIndex
 from paperboard.adapters.search.keyword.terms import (
     ABSTRACT_WEIGHT,
@@ -31,7 +32,7 @@ class SqliteKeywordIndex(KeywordIndex):
             expression = f"({expression}) NOT {self._any_of(query.excluded)}"
         return expression
 
-    def _rank(self, connection, query, terms, paper_filter, limit):
+    def _rank_native(self, connection, query, terms, paper_filter, limit):
         matched = (
             text(
                 "SELECT rowid AS doc_id, bm25(search_fts, :title_weight, :abstract_weight, :authors_weight) AS score "
@@ -68,7 +69,7 @@ class SqliteKeywordIndex(KeywordIndex):
             documents.append((doc_id, length, [term for field in tokens for term in field], weights))
         return documents
 
-    def satisfying(self, connection, query, paper_ids):
+    def _meeting_words(self, connection, query, paper_ids):
         # Checked on the candidates' stored text, not by an FTS5 match: a phrase of common words
         # would have FTS5 walk their whole doclists, whatever few papers are asked about.
         if not (query.phrases or query.authors or query.excluded):
@@ -121,7 +122,7 @@ class SqliteKeywordIndex(KeywordIndex):
     def _any_of(self, groups):
         return "(" + " OR ".join(_phrase(group) for group in groups) + ")"
 
-    def _constrained_doc_ids(self, connection, query, cap):
+    def _listed_doc_ids(self, connection, query, cap):
         rows = connection.execute(
             text("SELECT rowid FROM search_fts WHERE search_fts MATCH :match LIMIT :cap"),
             {"match": self._required(query), "cap": cap + 1},
@@ -129,7 +130,7 @@ class SqliteKeywordIndex(KeywordIndex):
         return None if len(rows) > cap else list(rows)
 
     def _papers_meeting(self, connection, query, doc_ids):
-        return self._meeting(connection, query, "doc_id", doc_ids)
+        return authors.named_docs(connection, query, self._meeting(connection, query, "doc_id", doc_ids))
 
     def _meeting(self, connection, query, key: str, ids: list) -> dict[int, str]:
         """doc id → paper id for the documents (by ``key``: doc_id or paper_id) meeting the

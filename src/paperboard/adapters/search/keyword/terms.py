@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from paperboard.domain import bm25
 from paperboard.domain.analysis import analyze, normalise_title
+from paperboard.domain.author_names import AuthorName
 from paperboard.domain.paper import Paper
 from paperboard.domain.query import Query
 
@@ -31,23 +32,30 @@ WIDE_CHUNK = 2_000  # ids per IN (...) where one statement's overhead matters (S
 
 @dataclass(frozen=True)
 class KeywordQuery:
-    """A query as index terms. ``terms`` are ranked; the rest constrain which papers may match."""
+    """A query as index terms. ``terms`` are ranked; the rest constrain which papers may match.
+
+    ``authors`` holds each author name's terms, which the engines require in a paper's authors;
+    ``author_names`` the names themselves, which one author of the paper must bear
+    (``keyword.authors.named``)."""
 
     terms: tuple[str, ...] = ()
     phrases: tuple[tuple[str, ...], ...] = ()
     authors: tuple[tuple[str, ...], ...] = ()
     excluded: tuple[tuple[str, ...], ...] = ()
+    author_names: tuple[AuthorName, ...] = ()
 
     @classmethod
     def of(cls, query: Query) -> "KeywordQuery":
         terms: list[str] = []
         for part in (*query.words, *query.phrases):
             terms.extend(analyze(part))
+        names = tuple(AuthorName.parse(author) for author in query.authors)  # the parser checked them
         return cls(
             terms=tuple(dict.fromkeys(terms))[:MAX_TERMS],
             phrases=_nonempty(analyze(p) for p in query.phrases),
-            authors=_nonempty(analyze(a) for a in query.authors),
+            authors=tuple(name.terms for name in names),
             excluded=_nonempty(analyze(e) for e in query.excluded),
+            author_names=names,
         )
 
     @property
