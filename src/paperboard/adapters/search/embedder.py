@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -23,6 +25,9 @@ from paperboard.errors import UserError
 # How many texts one onnxruntime call embeds: little changes above ~8 on a CPU, and small
 # calls keep padding (texts are padded to the longest in the call) and memory low.
 _INFERENCE_BATCH = 16
+# Query vectors kept per embedder: one search embeds its text once for ranking and once more for
+# listing every paper above the similarity floor; the second is a look-up (~6 ms saved on 2 cores).
+_QUERY_CACHE = 64
 
 
 @runtime_checkable
@@ -90,6 +95,8 @@ class OnnxEmbedder:
         options.inter_op_num_threads = 1
         self.providers = _providers(onnxruntime.get_available_providers(), device)
         self._session = onnxruntime.InferenceSession(str(self.model_path), options, providers=self.providers)
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(texts)
@@ -102,7 +109,18 @@ class OnnxEmbedder:
         return vectors
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._run([self._tokenizer.encode(text)])[0]
+        with self._cache_lock:
+            vector = self._query_cache.get(text)
+            if vector is not None:
+                self._query_cache.move_to_end(text)
+                return vector
+        vector = self._run([self._tokenizer.encode(text)])[0]
+        vector.setflags(write=False)  # shared by every caller of the cache
+        with self._cache_lock:
+            self._query_cache[text] = vector
+            if len(self._query_cache) > _QUERY_CACHE:
+                self._query_cache.popitem(last=False)
+        return vector
 
     def _run(self, encodings: list) -> np.ndarray:
         width = max(len(encoding.ids) for encoding in encodings)
