@@ -67,7 +67,8 @@ def keep_matching(connection: Connection, paper_filter: PaperFilter, ids: list[s
     return kept
 
 
-def newest_matching(connection: Connection, paper_filter: PaperFilter, among: list[str] | None, limit: int) -> list[str]:
+def newest_matching(connection: Connection, paper_filter: PaperFilter, among: list[str] | None,
+                    limit: int | None) -> list[str]:
     """Ids of the newest papers that pass (and are ``among`` these, when given), newest first."""
     query = select(papers.c.id).where(paper_filter.condition())
     if among is not None:

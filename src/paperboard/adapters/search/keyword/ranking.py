@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, func, select
 
+import paperboard.adapters.search.keyword.matching as matching
 import paperboard.adapters.search.keyword.authors as authors
 import paperboard.adapters.search.keyword.statistics as statistics
 from paperboard.adapters.search import filters as paper_filters
@@ -81,11 +82,12 @@ class KeywordRanking:
         for start in range(0, len(doc_ids), WIDE_CHUNK):
             chunk = doc_ids[start : start + WIDE_CHUNK]
             rows = connection.execute(
-                select(search_documents.c.doc_id, papers.c.announced, func.json_array_length(papers.c.code_urls))
+                select(search_documents.c.doc_id, papers.c.announced, func.json_array_length(papers.c.code_urls),
+                       search_documents.c.paper_id)
                 .join(papers, papers.c.id == search_documents.c.paper_id)
                 .where(search_documents.c.doc_id.in_(chunk))
             )
-            metadata.update((doc_id, (announced, bool(links))) for doc_id, announced, links in rows)
+            metadata.update((doc_id, (announced, bool(links), paper_id)) for doc_id, announced, links, paper_id in rows)
             rows = connection.execute(
                 select(search_documents.c.doc_id, paper_categories.c.category)
                 .join(paper_categories, paper_categories.c.paper_id == search_documents.c.paper_id)
@@ -93,11 +95,19 @@ class KeywordRanking:
             )
             for doc_id, category in rows:
                 categories.setdefault(doc_id, []).append(category)
+        unknown = (None, False, "")
         return [
-            Document(*document, metadata.get(document[0], (None, False))[0], tuple(categories.get(document[0], ())),
-                     metadata.get(document[0], (None, False))[1])
+            Document(*document, metadata.get(document[0], unknown)[0], tuple(categories.get(document[0], ())),
+                     metadata.get(document[0], unknown)[1], metadata.get(document[0], unknown)[2])
             for document in documents
         ]
+
+    def matches(self, connection: Connection, query: KeywordQuery, paper_filter: PaperFilter,
+                postings: TermPostings | None = None, *, every_paper: bool = False) -> "matching.KeywordMatches":
+        """Every paper holding all of the query's words and meeting its constraints and the filter
+        (``matching``): what a search counts, pages through and sorts by date. ``every_paper``:
+        every paper meeting them, words or not (browsing by filters)."""
+        return matching.match(self, connection, query, paper_filter, postings, SEARCH_SYNC_LIMIT, every_paper)
 
     def _ranked_by_postings(self, connection, query, present, frequencies, paper_filter, limit, postings) -> KeywordHits:
         """The best ``limit`` by the postings' BM25 that pass the filter and the constraints.

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from paperboard.adapters.search.postings import storage
+from paperboard.adapters.search.postings.identities import Identities
 from paperboard.adapters.search.postings.ranking import Corpus, Ranking
 from paperboard.adapters.search.postings.segment import Segment
 from paperboard.domain import bm25
@@ -59,6 +60,7 @@ class Document(NamedTuple):
     announced: date | None = None
     categories: Sequence[str] = ()
     has_code: bool = False
+    paper_id: str = ""  # "": unknown (the paper's identity then comes from ``set_identities``)
 
 
 # Metadata ride along as pseudo-terms with no weight: analyzed terms hold only letters and digits,
@@ -88,6 +90,7 @@ class TermPostings:
         self._loaded_files = False
         self._dirty = False  # holds documents the saved files lack
         self._main_saved_in: Path | None = None  # a folder holding the main segment as it is now
+        self._identities = Identities()
 
     # -- keeping current ----------------------------------------------------------------------
     def sync(self, source: DocumentSource, newest: int, live_documents: int, *, limit: int | None = None,
@@ -121,6 +124,7 @@ class TermPostings:
         self._categories = set()
         self._lengths, self._watermark, self._loaded_documents, self._avgdl = np.zeros(0, np.float32), 0, 0, 0.0
         self._announced = np.zeros(0, np.int32)
+        self._identities.reset()
         self._dirty = True
 
     def _append(self, documents: list[Document]) -> None:
@@ -150,6 +154,7 @@ class TermPostings:
             self._announced[document.doc_id] = document.announced.toordinal() if document.announced else 0
         self._watermark = max(self._watermark, newest)
         self._loaded_documents += len(documents)
+        self._identities.add((document.doc_id, document.paper_id) for document in documents if document.paper_id)
         self._tail = None
         self._dirty = True
 
@@ -255,6 +260,45 @@ class TermPostings:
                     holding[segment.holders(self._terms[term])] = True
         return holding
 
+    # -- the match set: every live document holding all of a query's words ----------------------
+    def identities_current(self, live_documents: int) -> bool:
+        """Whether every live doc id's paper is known (else ``set_identities`` first)."""
+        with self._lock:
+            return self._identities.complete and self._identities.live_count == live_documents
+
+    def set_identities(self, pairs: Iterable[tuple[int, str]]) -> None:
+        """Every live (doc id, paper id) of the keyword index."""
+        with self._lock:
+            self._identities.replace(pairs)
+
+    def holding_all(self, terms: Iterable[str], *, excluded: Iterable[str] = (),
+                    paper_filter: "PaperFilter | None" = None) -> np.ndarray:
+        """The live doc ids (ascending) holding every one of ``terms`` and none of ``excluded``,
+        passing ``paper_filter``."""
+        with self._lock:
+            self._settled(self._avgdl or 1.0)  # the segments built (their impacts are not used here)
+            size, segments = len(self._lengths), (self._main, self._tail)
+            masks = [self._identities.live(size)]
+            masks += [self._holding({term}, size, segments) for term in terms]
+            masks += [~self._holding({term}, size, segments) for term in excluded]
+            if paper_filter is not None and paper_filter.active:
+                masks.append(self._passing(paper_filter, size, segments))
+            return np.flatnonzero(np.logical_and.reduce(masks))
+
+    def papers_of(self, doc_ids: Sequence[int]) -> list[str]:
+        with self._lock:
+            return self._identities.papers(doc_ids)
+
+    def docs_of(self, paper_ids: Sequence[str]) -> dict[str, int]:
+        """paper id → live doc id, for those of ``paper_ids`` the postings hold."""
+        with self._lock:
+            return self._identities.docs(paper_ids)
+
+    def announced_of(self, doc_ids: np.ndarray) -> np.ndarray:
+        """date.toordinal() of each document's announcement (0: none)."""
+        with self._lock:
+            return self._announced[np.asarray(doc_ids, np.int64)]
+
     def top(self, idfs: dict[str, float], corpus: Corpus, depth: int, **options) -> list[tuple[int, float]]:
         """The ``depth`` best (doc id, exact BM25), best first."""
         return self.rank(idfs, corpus, **options).best(depth)
@@ -301,6 +345,7 @@ class TermPostings:
         self._tail_parts = [saved.tail.triples()] if saved.tail.postings else []
         self._main_saved_in = saved.folder
         self._lengths, self._announced = saved.lengths, saved.announced
+        self._identities.reset(complete=False)  # the files keep no paper ids
         self._watermark, self._loaded_documents, self._avgdl = saved.watermark, saved.documents, saved.average_length
 
 
