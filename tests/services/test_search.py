@@ -21,6 +21,7 @@ from paperboard.errors import UserError
 from paperboard.services.context import AppContext
 from paperboard.domain.query import SearchFilters
 from paperboard.services.indexing import index_papers
+from paperboard.services import search as search_service
 from paperboard.services.search import search, similar_papers
 from paperboard.settings import Settings
 from tests.conftest import LISTINGS, new_postgres_database
@@ -144,8 +145,9 @@ def test_paging(ctx):
     assert len(first.hits) == 5 and not set(_ids(first)) & set(_ids(second))
     with pytest.raises(UserError):
         search(ctx, "learning", page=0)
+    assert search(ctx, "learning", page=10_000).hits == []  # past the last page: empty
     with pytest.raises(UserError):
-        search(ctx, "learning", page=10_000)
+        search(ctx, "learning", page=search_service.MAX_PAGE + 1)
 
 
 def test_similar_papers(ctx):

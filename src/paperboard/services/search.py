@@ -10,13 +10,13 @@ nearest neighbours. Keeping the indexes current is ``services.indexing``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 
 from paperboard.adapters.search import filters as paper_filters
 from paperboard.adapters.search.filters import PaperFilter
 from paperboard.adapters.search.keyword import KeywordIndex, KeywordQuery
 from paperboard.adapters.store import papers as paper_store
 from paperboard.domain.analysis import analyze
+from paperboard.domain import listing
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperboard.domain.fusion import BOTH, KEYWORD, SEMANTIC, FusionParams, fuse
 from paperboard.domain.paper import Paper
@@ -26,13 +26,14 @@ from paperboard.errors import UserError
 from paperboard.services import feed
 from paperboard.services.context import AppContext
 from paperboard.services.feed import FeedItem
+from paperboard.services.matches import MatchSet, browse_set, match_set
 
 # Fusion chosen on SciFact *train* (bench/tune_fusion.py: min-max, semantic share 0.4, best of 35
 # settings); test is only ever reported.
 DEFAULT_FUSION = FusionParams("minmax", semantic_weight=0.4, rrf_k=60)
 CANDIDATES = 100  # per leg; R@100 of the fused list is measured with this depth
-MAX_RESULTS = 1000  # deepest result a page may reach
-MAX_PER_PAGE = 100
+MAX_PER_PAGE = listing.MAX_PER_PAGE
+MAX_PAGE = listing.MAX_PAGE
 # Below this cosine a paper that shares no word with the query is noise, not a match (MiniLM
 # puts unrelated abstracts at 0.0-0.2); it keeps "nothing matched" possible.
 SEMANTIC_FLOOR = 0.25
@@ -76,11 +77,21 @@ class SearchHit:
 class SearchResults:
     query: Query
     hits: list[SearchHit] = field(default_factory=list)
-    total: int = 0
+    total: int = 0  # every match, the pages past this one included
+    estimated: bool = False  # ``total`` counted part of the matches from a sample: "about"
     page: int = 1
     per_page: int = 20
     message: str | None = None  # set when nothing matched: what to change
     notes: list[str] = field(default_factory=list)  # how the results were made, when it matters
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def count_label(self) -> str:
+        """The total in words, as the site, the API and the CLI say it: "1,752 results", "about 2,300 results"."""
+        return f"{'about ' if self.estimated else ''}{self.total:,} result{'' if self.total == 1 else 's'}"
 
 
 # -- searching ------------------------------------------------------------------------------------
@@ -88,11 +99,9 @@ def search(
     ctx: AppContext, text: str, *, page: int = 1, per_page: int = 20, filters: SearchFilters = SearchFilters(),
 ) -> SearchResults:
     """One page of results for ``text`` (the query language) narrowed by ``filters``: the cards the
-    site, the API, the feeds, the CLI and the digest all show, from one read transaction."""
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise UserError(f"page must be 1 or more and per_page between 1 and {MAX_PER_PAGE}")
-    if page * per_page > MAX_RESULTS + per_page:
-        raise UserError(f"results stop at {MAX_RESULTS:,}; narrow the search instead of paging that far")
+    site, the API, the feeds, the CLI and the digest all show, from one read transaction. Pages
+    reach every match (``services.matches``); ``total`` counts them all."""
+    offset = listing.offset_of(page, per_page)
     if "\x00" in text:
         raise UserError("the search text contains a NUL character")
     query = filters.applied_to(parse_query(text))
@@ -107,11 +116,11 @@ def search(
     with ctx.database.read() as connection:
         if query.has_text:
             ranked, scores, reasons = _relevance(ctx, connection, query, kq, results.notes)
+            matches = match_set(ctx, connection, query, kq, ranked, SEMANTIC_FLOOR)
         else:
-            ranked, scores, reasons = _browse(ctx, connection, query, kq)
-        ranked = _order(connection, query, ranked, results.notes)
-        results.total = len(ranked)
-        window = ranked[(page - 1) * per_page : page * per_page]
+            matches, scores, reasons = _browse(ctx, connection, query, kq)
+        window = _order(query, matches, offset, per_page, results.notes)
+        results.total, results.estimated = matches.total, matches.estimated
         found = {paper.id: paper for paper in paper_store.get_papers(connection, window)}
         # Deleted since it was indexed: left out.
         items = feed.cards_from(connection, [found[paper_id] for paper_id in window if paper_id in found])
@@ -122,8 +131,8 @@ def search(
         results.hits.append(
             SearchHit(
                 item,
-                scores.get(paper_id, 0.0),
-                reasons.get(paper_id, SEMANTIC),
+                scores[paper_id] if paper_id in scores else matches.score(paper_id),
+                reasons.get(paper_id) or matches.reason(paper_id),
                 build_snippet(item.paper.abstract, terms, SNIPPET_CHARS, surface),
                 build_snippet(item.paper.title, terms, None, surface),
             )
@@ -212,27 +221,18 @@ def _semantic(ctx, connection, keywords: KeywordIndex, query: Query, kq: Keyword
 
 
 def _browse(ctx, connection, query: Query, kq: KeywordQuery):
-    """No words, only filters: every paper that passes, newest first (up to MAX_RESULTS)."""
-    among: list[str] | None = None
-    if kq.authors:
-        among = ctx.keywords.constrained_ids(connection, kq, FILTER_CAP)
-        if among is None:
-            raise UserError("that author filter matches too many papers; add words or a fuller name")
-    ranked = paper_filters.newest_matching(connection, PaperFilter.of(query), among, MAX_RESULTS)
-    if kq.excluded and ranked:
-        allowed = ctx.keywords.satisfying(connection, kq, ranked)
-        ranked = [paper_id for paper_id in ranked if paper_id in allowed]
-    return ranked, {}, {paper_id: FILTER for paper_id in ranked}
+    """No words, only filters (authors, exclusions): every paper that passes, newest first."""
+    return browse_set(ctx, connection, query, kq, FILTER), {}, {}
 
 
-def _order(connection, query: Query, ranked: list[str], notes: list[str]) -> list[str]:
-    """Relevance keeps the fused order; date (and trending, until it exists) puts the newest first."""
-    if query.sort == "relevance" or not ranked:
-        return ranked
+def _order(query: Query, matches: MatchSet, offset: int, count: int, notes: list[str]) -> list[str]:
+    """The paper ids of one page. Relevance: the ranked candidates, then the other matches (the
+    keyword ones by BM25, then the neighbours by similarity); date (and trending, until it
+    exists): the whole match set newest first. Browsing has no relevance: newest first."""
     if query.sort == "trending":
         notes.append("Trending order is not available for search yet; newest first instead.")
-    dates = paper_filters.announced_dates(connection, ranked)
-    return sorted(ranked, key=lambda paper_id: (dates.get(paper_id) or date.min, paper_id), reverse=True)
+    relevance = query.sort == "relevance" and query.has_text
+    return matches.window("relevance" if relevance else "date", offset, count)
 
 
 def _nothing_found(query: Query) -> str:
