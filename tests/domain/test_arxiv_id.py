@@ -26,6 +26,21 @@ from paperboard.domain.arxiv_id import ArxivId, InvalidArxivId, is_arxiv_id, par
         ("http://export.arxiv.org/abs/hep-th/9901001", "hep-th/9901001", None),
         ("https://arxiv.org/pdf/2401.01234.pdf", "2401.01234", None),
         ("  2604.01234  ", "2604.01234", None),
+        ("math.GT/0309136v2", "math/0309136", 2),
+        ("HEP-TH/9901001", "hep-th/9901001", None),
+        ("arXiv: 2605.30332", "2605.30332", None),
+        ("arxiv:hep-th/9901001v1", "hep-th/9901001", 1),
+        ("arxiv.org/abs/2605.30332", "2605.30332", None),
+        ("www.arxiv.org/abs/hep-th/9901001v3", "hep-th/9901001", 3),
+        ("https://arxiv.org/pdf/2605.30332v2.pdf", "2605.30332", 2),
+        ("https://arxiv.org/pdf/2605.30332v2", "2605.30332", 2),
+        ("https://arxiv.org/pdf/hep-th/9901001.PDF", "hep-th/9901001", None),
+        ("https://arxiv.org/html/2605.30332v1/", "2605.30332", 1),
+        ("https://arxiv.org/abs/2605.30332?context=cs.LG#section", "2605.30332", None),
+        ("https://huggingface.co/papers/2605.30332", "2605.30332", None),
+        ("huggingface.co/papers/2605.30332v2", "2605.30332", 2),
+        ("10.48550/arXiv.2605.30332", "2605.30332", None),
+        ("https://doi.org/10.48550/arXiv.2605.30332", "2605.30332", None),
     ],
 )
 def test_parses_known_shapes(text, base, version):
@@ -35,7 +50,9 @@ def test_parses_known_shapes(text, base, version):
 @pytest.mark.parametrize(
     "text",
     ["", "2401.1234", "1401.12345", "2413.01234", "2400.01234", "2401.01234v0", "hep-th/990100",
-     "hep-th/9913001", "/9901001", "2401.01234v", "abc", "2401 01234", "https://example.org/abs/2401.01234"],
+     "hep-th/9913001", "/9901001", "2401.01234v", "abc", "2401 01234", "https://example.org/abs/2401.01234",
+     "https://huggingface.co/models/2401.01234", "https://arxiv.org/list/2401.01234", "2401.01234?x",
+     "10.1234/arXiv.2401.01234", "arXiv:2401.01234 diffusion"],
 )
 def test_refuses_what_is_not_an_id(text):
     with pytest.raises(InvalidArxivId):

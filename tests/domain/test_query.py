@@ -78,7 +78,8 @@ def test_bad_input_gets_a_message_that_says_what_to_change(text, fragment):
 
 def test_lenient_where_intent_is_clear():
     unclosed = parse_query('diffusion "score matching')
-    assert unclosed.phrases == ("score matching",)
+    assert unclosed.phrases == () and unclosed.words == ("diffusion", "score", "matching")
+    assert "not closed" in unclosed.notes[0]
     typographic = parse_query("\u201cflow matching\u201d")
     assert typographic.phrases == ("flow matching",)
     assert parse_query("BERT: pretraining").words == ("BERT:", "pretraining")
@@ -137,3 +138,94 @@ def test_huge_strings_are_refused_quickly():
     with pytest.raises(QueryError):
         parse_query('"' * 1_000_000)
     assert parse_query("a " * (MAX_QUERY_CHARS // 2)).words
+
+
+# -- an open quote, author names, math, arXiv ids ---------------------------------------------------
+@pytest.mark.parametrize(
+    "text, words, phrases, excluded",
+    [
+        ('"diffusion models', ("diffusion", "models"), (), ()),
+        ('graph "diffusion models', ("graph", "diffusion", "models"), (), ()),
+        ('graph"diffusion models', ("graph", "diffusion", "models"), (), ()),
+        ('-"diffusion models', ("models",), (), ("diffusion",)),
+        ('"flow matching" "score', ("score",), ("flow matching",), ()),
+        ('"a "b" c', ("b", "c"), ("a",), ()),
+    ],
+)
+def test_an_open_quote_makes_no_phrase_and_says_so(text, words, phrases, excluded):
+    query = parse_query(text)
+    assert (query.words, query.phrases, query.excluded) == (words, phrases, excluded)
+    assert len(query.notes) == 1 and "is not closed" in query.notes[0] and "separate words" in query.notes[0]
+
+
+def test_balanced_quotes_and_a_bare_trailing_quote_need_no_note():
+    assert parse_query('"diffusion models" graph').notes == ()
+    assert parse_query('graph "').notes == () and parse_query('graph "').words == ("graph",)
+    assert parse_query("\u201cflow matching").notes != ()  # a typographic quote opens too
+
+
+def test_an_open_quote_after_a_field_runs_to_the_end():
+    query = parse_query('graph author:"Kang Liao')
+    assert query.authors == ("Kang Liao",) and query.words == ("graph",)
+    assert "author: is not closed" in query.notes[0] and "name" in query.notes[0]
+    assert parse_query('foo:"bar baz').words == ("foo:", "bar", "baz")  # not a field: words
+
+
+@pytest.mark.parametrize("text", ['author:"K."', "author:K", 'author:"A. B."', "author:an", 'author:"-"'])
+def test_author_names_the_index_cannot_find_are_refused(text):
+    with pytest.raises(QueryError, match="cannot be searched"):
+        parse_query(text)
+    with pytest.raises(QueryError):
+        Query().with_filters(authors=(text.partition(":")[2].strip('"'),))
+
+
+@pytest.mark.parametrize(
+    "text, words, phrases, free_text",
+    [
+        # Beside words, math is for the meaning only: never its letters as words.
+        ("$O(n^2)$ attention", ("attention",), (), "O(n^2) attention"),
+        ("attention in \\(O(n \\log n)\\) time", ("attention", "in", "time"), (), "attention in O(n log n) time"),
+        ("$k$-means clustering", ("-means", "clustering"), (), "k -means clustering"),
+        # Alone, a formula is a phrase: its letters in order.
+        ("$O(n^2)$", (), ("O(n^2)",), "O(n^2)"),
+        ("$\\mathcal{O}(n)$ $n^2$", (), ("O(n)", "n^2"), "O(n) n^2"),
+        # Quoted, it is part of the phrase, read as text.
+        ('"$O(n^2)$ attention" memory', ("memory",), ("O(n^2) attention",), "O(n^2) attention memory"),
+        # Dollars that hold no math stay words.
+        ("costs $5 and $10", ("costs", "$5", "and", "$10"), (), "costs $5 and $10"),
+    ],
+)
+def test_math_is_read_as_math(text, words, phrases, free_text):
+    query = parse_query(text)
+    assert (query.words, query.phrases, query.free_text) == (words, phrases, free_text)
+    assert query.text == text
+
+
+def test_excluded_math_is_a_formula_and_a_field_keeps_its_dollars():
+    assert parse_query("-$O(n^2)$ attention").excluded == ("O(n^2)",)
+    assert parse_query("transformers has:code $x$").has_code
+    assert parse_query('graph author:"Kang Liao" $x$').authors == ("Kang Liao",)
+
+
+@pytest.mark.parametrize(
+    "text, arxiv_id",
+    [
+        ("2605.30332", "2605.30332"),
+        ("2605.30332v2", "2605.30332v2"),
+        ("hep-th/9901001", "hep-th/9901001"),
+        ("math.GT/0309136v1", "math/0309136v1"),
+        ("arXiv:2605.30332", "2605.30332"),
+        ("arXiv: hep-th/9901001", "hep-th/9901001"),
+        ("https://arxiv.org/abs/2605.30332v1", "2605.30332v1"),
+        ("https://arxiv.org/pdf/2605.30332.pdf", "2605.30332"),
+        ("https://huggingface.co/papers/2605.30332", "2605.30332"),
+        ("2605.30332 cat:cs.LG", "2605.30332"),
+    ],
+)
+def test_an_arxiv_id_alone_in_any_form(text, arxiv_id):
+    assert str(parse_query(text).arxiv_id) == arxiv_id
+
+
+@pytest.mark.parametrize("text", ["2605.30332 diffusion", '"2605.30332"', "2605.30332 -survey", "hep-th", "2605.3033"])
+def test_an_id_among_other_words_is_no_id(text):
+    assert parse_query(text).arxiv_id is None

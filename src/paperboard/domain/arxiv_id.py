@@ -3,6 +3,10 @@
 New style (April 2007 on): ``YYMM.NNNN`` (to 2014) or ``YYMM.NNNNN`` (2015 on).
 Old style (to March 2007): ``archive[.SUBJ]/YYMMNNN`` such as ``hep-th/9901001`` or
 ``math.GT/0309136``; the subject class is not part of the identity and is dropped.
+
+Any of them may come as people paste them: ``arXiv:`` labels, arXiv's abs, pdf and html pages
+(with or without the scheme, a ``.pdf``, a query string or a fragment), Hugging Face's paper pages
+and arXiv's DOIs (``10.48550/arXiv.2401.01234``).
 """
 
 from __future__ import annotations
@@ -12,11 +16,14 @@ from dataclasses import dataclass
 
 _NEW = re.compile(r"(?P<yymm>\d{4})\.(?P<num>\d{4,5})(?:v(?P<version>\d+))?")
 _OLD = re.compile(
-    r"(?P<archive>[a-z]+(?:-[a-z]+)?)(?:\.[A-Za-z]{2})?/(?P<yymm>\d{4})(?P<num>\d{3})(?:v(?P<version>\d+))?"
+    r"(?P<archive>[A-Za-z]+(?:-[A-Za-z]+)?)(?:\.[A-Za-z]{2})?/(?P<yymm>\d{4})(?P<num>\d{3})(?:v(?P<version>\d+))?"
 )
-# Prefixes people paste: URLs of abs/pdf/html pages, "arXiv:" labels.
+# Prefixes people paste: URLs of arXiv's abs/pdf/html pages and of Hugging Face's paper pages
+# (the scheme optional), arXiv's DOIs, "arXiv:" labels.
 _PREFIX = re.compile(
-    r"^(?:https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/|arxiv:)", re.IGNORECASE
+    r"^(?:(?:https?://)?(?:(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/|(?:www\.)?huggingface\.co/papers/"
+    r"|(?:dx\.)?doi\.org/10\.48550/arxiv\.)|(?:doi:\s*)?10\.48550/arxiv\.|arxiv:\s*)",
+    re.IGNORECASE,
 )
 
 
@@ -36,13 +43,18 @@ class ArxivId:
 
 
 def parse_arxiv_id(text: str) -> ArxivId:
-    """Parse ``text`` (an id, ``arXiv:`` label or arxiv.org URL); raise InvalidArxivId."""
+    """Parse ``text`` (an id, an ``arXiv:`` label, an arXiv or Hugging Face URL, an arXiv DOI);
+    raise InvalidArxivId."""
     if not isinstance(text, str):
         raise InvalidArxivId(f"not an arXiv id: {text!r}")
-    candidate = _PREFIX.sub("", text.strip())
-    if candidate.endswith(".pdf"):
-        candidate = candidate[:-4]
+    text = text.strip()
+    prefix = _PREFIX.match(text)
+    candidate = text[prefix.end() :] if prefix else text
+    if prefix and "/" in prefix.group():  # a URL's query string or fragment is not part of the id
+        candidate = re.split(r"[?#]", candidate, maxsplit=1)[0]
     candidate = candidate.rstrip("/")
+    if candidate.lower().endswith(".pdf"):
+        candidate = candidate[:-4]
     new = _NEW.fullmatch(candidate)
     if new:
         month = int(new["yymm"][2:])
@@ -58,7 +70,7 @@ def parse_arxiv_id(text: str) -> ArxivId:
         month = int(old["yymm"][2:])
         if not 1 <= month <= 12:
             raise InvalidArxivId(f"not an arXiv id (month {month:02d}): {text!r}")
-        return ArxivId(f"{old['archive']}/{old['yymm']}{old['num']}", _version(old["version"]))
+        return ArxivId(f"{old['archive'].lower()}/{old['yymm']}{old['num']}", _version(old["version"]))
     raise InvalidArxivId(f"not an arXiv id: {text!r}")
 
 

@@ -4,8 +4,13 @@
     year:2026  from:2026-03-01  until:2026-04  date:2026-03-01..2026-04-30  has:code  sort:date
 
 Words are ranked (BM25 and meaning); a "quoted phrase" must appear; ``-word`` and ``-"a phrase"``
-must not. Any string at all parses to a :class:`Query` or raises :class:`QueryError` with a message
-meant for the person who typed it; nothing else escapes :func:`parse_query`.
+must not. A quote left open is no phrase: its words count as words, and the query's notes say so
+(after ``author:`` the name runs to the end). ``author:`` names one author (``domain.author_names``).
+Math (``$O(n^2)$``, ``\\(…\\)``; ``domain.latex``) is read as math, not as letters: beside words it
+is for the meaning only; alone, the formula is a phrase. An arXiv id typed alone, in any form
+(``domain.arxiv_id``), asks for that paper. Any string at all parses to a :class:`Query` or raises
+:class:`QueryError` with a message meant for the person who typed it; nothing else escapes
+:func:`parse_query`.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from paperboard.domain.arxiv_id import ArxivId, InvalidArxivId, parse_arxiv_id
 from paperboard.domain.author_names import AuthorName, NotAName
 from paperboard.domain.days import DayOutOfRange, parse_day, within_range
+from paperboard.domain.latex import math_spans, plain
 from paperboard.errors import UserError
 
 MAX_QUERY_CHARS = 4000
@@ -37,7 +44,8 @@ class QueryError(UserError):
 
 @dataclass(frozen=True)
 class Query:
-    """What a person asked for. ``words`` and ``phrases`` keep the text as typed (not analyzed)."""
+    """What a person asked for. ``words`` and ``phrases`` keep the text as typed (not analyzed),
+    less the math beside words, which only ``free_text`` holds (read as text)."""
 
     text: str = ""
     words: tuple[str, ...] = ()
@@ -52,6 +60,8 @@ class Query:
     sort_given: bool = False
     # Words and phrases in the order typed: the natural-language part, which the embedder reads.
     free_text: str = ""
+    arxiv_id: ArxivId | None = None  # the text is this id alone
+    notes: tuple[str, ...] = ()  # how the text was read, when that differs from what it may seem
 
     @property
     def has_text(self) -> bool:
@@ -153,6 +163,7 @@ class _Builder:
     date_until: date | None = None
     has_code: bool = False
     sort: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     def narrow(self, start: date | None, end: date | None) -> None:
         if start and (self.date_from is None or start > self.date_from):
@@ -169,13 +180,17 @@ def parse_query(text: str) -> Query:
         raise QueryError(f"the query is too long ({len(text):,} characters; at most {MAX_QUERY_CHARS:,})")
     cleaned = _clean(text)
     builder = _Builder()
-    for negated, name, value, quoted in _lex(cleaned):
+    formulas = _Formulas(cleaned)
+    for negated, name, value, quoted in _lex(formulas.marked, builder.notes):
         if name is None:
-            _add_text(builder, negated, value, quoted)
+            _add_text(builder, formulas, negated, value, quoted)
         elif negated:
             raise QueryError(f"'-{name}:' is not supported: exclusion works on words and \"phrases\" only")
         else:
-            _add_field(builder, name, value)
+            _add_field(builder, name, formulas.restored(value))
+    if not builder.words and not builder.phrases and formulas.alone:
+        # Only math: the formulas themselves, each a phrase (their letters in order, never one by one).
+        builder.phrases.extend(formula for formula in formulas.alone if formula)
     _check_range(builder.date_from, builder.date_until)
     return Query(
         text=cleaned,
@@ -190,19 +205,62 @@ def parse_query(text: str) -> Query:
         sort=builder.sort or "relevance",
         sort_given=builder.sort is not None,
         free_text=" ".join(builder.free),
+        arxiv_id=_arxiv_id_alone(builder),
+        notes=tuple(dict.fromkeys(builder.notes)),
     )
 
 
+def _arxiv_id_alone(builder: _Builder) -> ArxivId | None:
+    if builder.phrases or builder.excluded or not builder.words:
+        return None
+    try:
+        return parse_arxiv_id(" ".join(builder.words))
+    except InvalidArxivId:
+        return None
+
+
+class _Formulas:
+    """The math of a query's text, each span marked by private-use characters the lexer reads as
+    part of a word, so a formula holding spaces or quotes stays whole."""
+
+    _MARK = re.compile("\ue000(\\d+)\ue001")
+
+    def __init__(self, text: str) -> None:
+        self.latex: list[str] = []
+        pieces, end = [], 0
+        for span in math_spans(text):
+            pieces += [text[end : span.start], f"\ue000{len(self.latex)}\ue001"]
+            self.latex.append(span.latex)
+            end = span.end
+        self.marked = "".join(pieces) + text[end:]
+        self.alone: list[str] = []  # formulas typed beside no word, as text
+
+    def as_text(self, value: str) -> str:
+        """``value`` with its formulas read as text (``domain.latex.plain``)."""
+        return " ".join(self._MARK.sub(lambda found: f" {plain(self.latex[int(found[1])])} ", value).split())
+
+    def without(self, value: str) -> str:
+        """``value`` less its formulas (which then count for the meaning only)."""
+        return " ".join(self._MARK.sub(" ", value).split())
+
+    def restored(self, value: str) -> str:
+        """``value`` as typed."""
+        return self._MARK.sub(lambda found: f"${self.latex[int(found[1])]}$", value)
+
+
 def _clean(text: str) -> str:
-    """Control and format characters (NUL, zero-width, bidi marks) become spaces; runs collapse."""
-    kept = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") else ch for ch in text)
+    """Control and format characters (NUL, zero-width, bidi marks) become spaces; runs collapse.
+    So do private-use characters, which mark formulas while parsing."""
+    kept = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp") else ch for ch in text)
     # Typographic quotes count as quotes: people paste them from papers and mail.
     kept = kept.translate({0x201C: '"', 0x201D: '"', 0x201E: '"', 0x00AB: '"', 0x00BB: '"'})
     return " ".join(kept.split())
 
 
-def _lex(text: str):
-    """Yield (negated, field name or None, value, quoted) for each piece of ``text``."""
+def _lex(text: str, notes: list[str]):
+    """Yield (negated, field name or None, value, quoted) for each piece of ``text``; say in
+    ``notes`` when a quote is left open."""
+    text = _without_open_quote(text, notes)
     i, n = 0, len(text)
     while i < n:
         if text[i] == " ":
@@ -230,6 +288,26 @@ def _lex(text: str):
             yield negated, None, word, False
 
 
+def _without_open_quote(text: str, notes: list[str]) -> str:
+    """``text`` less a quote left open, which makes no phrase: the words after it are read as if it
+    were not there. After ``author:`` (or another field) it stays, its value running to the end."""
+    if text.count('"') % 2 == 0:
+        return text
+    at = text.rindex('"')  # quotes pair from the left, so the last one is the open one
+    rest = _shown(text[at + 1 :])
+    before = text[:at].rsplit(" ", 1)[-1].lstrip("-")
+    field_name = _FIELD_ALIASES.get(before[:-1].lower()) if before.endswith(":") else None
+    if field_name:
+        notes.append(f"The quote after {before} is not closed, so everything after it was read as the "
+                     f"{'name' if field_name == 'author' else 'value'}: \u201c{rest}\u201d.")
+        return text
+    if rest:
+        notes.append(f"The quote before \u201c{rest}\u201d is not closed, so its words were searched as separate "
+                     "words, not as a phrase. Close the quote to search the phrase.")
+    joined = at == 0 or text[at - 1] in " -"
+    return text[:at] + ("" if joined else " ") + text[at + 1 :]
+
+
 def _read_quoted(text: str, i: int) -> tuple[str, int]:
     """The text between the quote at ``i`` and the next one; an unclosed quote runs to the end."""
     end = text.find('"', i + 1)
@@ -238,18 +316,31 @@ def _read_quoted(text: str, i: int) -> tuple[str, int]:
     return text[i + 1 : end].strip(), end + 1
 
 
-def _add_text(builder: _Builder, negated: bool, value: str, quoted: bool) -> None:
+def _shown(text: str) -> str:
+    """The start of ``text`` for a note, formulas marked as typed."""
+    text = _Formulas._MARK.sub("…", text.strip())
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _add_text(builder: _Builder, formulas: _Formulas, negated: bool, value: str, quoted: bool) -> None:
     value = value.strip()
     if not value or value == "-":
         return
-    if negated:
-        builder.excluded.append(value)
-    elif quoted:
-        builder.phrases.append(value)
-        builder.free.append(value)
-    else:
-        builder.words.append(value)
-        builder.free.append(value)
+    as_text = formulas.as_text(value)
+    if negated or quoted:
+        # A phrase (to find or to exclude) holds its formulas as text: a formula's letters in order.
+        if as_text:
+            (builder.excluded if negated else builder.phrases).append(as_text)
+            if not negated:
+                builder.free.append(as_text)
+        return
+    words = formulas.without(value)
+    if words:
+        builder.words.append(words)
+    elif as_text:
+        formulas.alone.append(as_text)
+    if as_text:
+        builder.free.append(as_text)
 
 
 def _add_field(builder: _Builder, name: str, value: str) -> None:

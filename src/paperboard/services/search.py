@@ -17,7 +17,6 @@ from paperboard.adapters.search.keyword import KeywordIndex, KeywordQuery
 from paperboard.adapters.store import papers as paper_store
 from paperboard.domain.analysis import analyze
 from paperboard.domain import listing
-from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperboard.domain.fusion import BOTH, KEYWORD, SEMANTIC, FusionParams, fuse
 from paperboard.domain.paper import Paper
 from paperboard.domain.query import Query, SearchFilters, parse_query
@@ -105,13 +104,15 @@ def search(
     if "\x00" in text:
         raise UserError("the search text contains a NUL character")
     query = filters.applied_to(parse_query(text))
-    results = SearchResults(query, page=page, per_page=per_page)
+    results = SearchResults(query, page=page, per_page=per_page, notes=list(query.notes))
     if query.is_empty:
         results.message = 'Type what you are looking for, e.g. "diffusion models for video", or a filter such as cat:cs.CL.'
         return results
     if not query.has_text and not (query.has_filters or query.authors):
         results.message = "Exclusions (-word) only narrow a search: add words to search for."
         return results
+    if query.arxiv_id:
+        return _arxiv_paper(ctx, query, results)
     kq = KeywordQuery.of(query)
     with ctx.database.read() as connection:
         if query.has_text:
@@ -163,18 +164,38 @@ def _relevance(ctx, connection, query: Query, kq: KeywordQuery, notes: list[str]
     return ranked, scores, reasons
 
 
+def _arxiv_paper(ctx, query: Query, results: SearchResults) -> SearchResults:
+    """An arXiv id typed alone asks for that paper: it (when stored and passing the filters), or
+    where to find it; never the papers that hold the id's pieces as words ("hep", "th")."""
+    paper_id = query.arxiv_id.base
+    kq = KeywordQuery.of(query)  # no words: the id's; constraints: the authors'
+    with ctx.database.read() as connection:
+        paper = paper_store.get_paper(connection, paper_id)
+        passes = paper is not None and bool(paper_filters.keep_matching(connection, PaperFilter.of(query), [paper_id]))
+        passes = passes and (not kq.constrains or bool(ctx.keywords.satisfying(connection, kq, [paper_id])))
+        items = feed.cards_from(connection, [paper]) if passes and results.page == 1 else []
+    results.total = int(passes)
+    results.hits = [
+        SearchHit(item, 1.0, EXACT, build_snippet(item.paper.abstract, (), SNIPPET_CHARS),
+                  build_snippet(item.paper.title, (), None))
+        for item in items
+    ]
+    if paper is None:
+        results.message = f"This site does not have arXiv:{paper_id} yet. " + (
+            f"Its page here, /papers/{paper_id}, fetches it from arXiv." if ctx.settings.on_demand_timeout_seconds > 0
+            else f"It may be on arXiv: https://arxiv.org/abs/{paper_id}"
+        )
+    elif not passes:
+        results.message = f"arXiv:{paper_id} is here but does not pass your filters: clear them to see it."
+    return results
+
+
 def _pinned(connection, keywords: KeywordIndex, query: Query, kq: KeywordQuery, paper_filter: PaperFilter) -> list[str]:
-    """An arXiv id typed alone, or a paper's exact title, goes first (if it passes the filters)."""
+    """A paper's title, typed exactly or nearly (``domain.titles``), goes first (if it passes the
+    filters); of several, the closest first."""
     candidates: list[str] = []
-    if len(query.words) == 1 and not query.phrases:
-        try:
-            arxiv_id = parse_arxiv_id(query.words[0]).base
-        except InvalidArxivId:
-            arxiv_id = None
-        if arxiv_id and paper_store.get_paper(connection, arxiv_id):
-            candidates.append(arxiv_id)
-    # The title as parsed, and as typed (a title may hold "-" or ":" that the parser read as operators).
-    for title in dict.fromkeys((query.free_text, query.text)):
+    # The title as typed, and as parsed (a title may hold "-" or ":" that the parser read as operators).
+    for title in dict.fromkeys((query.text, query.free_text)):
         candidates += [p for p in keywords.title_matches(connection, title) if p not in candidates]
     if not candidates:
         return []

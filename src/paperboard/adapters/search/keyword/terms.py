@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from paperboard.domain import bm25
-from paperboard.domain.analysis import analyze, normalise_title
+from paperboard.domain.analysis import analyze
 from paperboard.domain.author_names import AuthorName
 from paperboard.domain.paper import Paper
 from paperboard.domain.query import Query
+from paperboard.domain.titles import title_key
 
 K1, B = bm25.K1, bm25.B
 # Field weights (title, abstract, authors), chosen on SciFact's *train* queries (eval beir).
@@ -47,7 +48,8 @@ class KeywordQuery:
     @classmethod
     def of(cls, query: Query) -> "KeywordQuery":
         terms: list[str] = []
-        for part in (*query.words, *query.phrases):
+        # An arXiv id alone asks for one paper, never for the words its pieces make ("hep", "th").
+        for part in () if query.arxiv_id else (*query.words, *query.phrases):
             terms.extend(analyze(part))
         names = tuple(AuthorName.parse(author) for author in query.authors)  # the parser checked them
         return cls(
@@ -101,7 +103,7 @@ class IndexedText:
             tuple(analyze(paper.title)),
             tuple(analyze(paper.abstract)),
             tuple(analyze(authors)),
-            normalise_title(paper.title),
+            title_key(paper.title),
             digest,
         )
 

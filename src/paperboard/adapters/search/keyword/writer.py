@@ -15,8 +15,8 @@ from sqlalchemy import Connection, delete, func, insert, or_, select, text, upda
 from paperboard.adapters.search.keyword.terms import CHUNK, IndexedText
 from paperboard.adapters.store.papers import utcnow
 from paperboard.adapters.store.schema import papers, search_documents
-from paperboard.domain.analysis import normalise_title
 from paperboard.domain.paper import Paper
+from paperboard.domain.titles import pinned_order, title_key
 
 
 class IndexWriter:
@@ -88,11 +88,16 @@ class IndexWriter:
         return connection.execute(stale(select(func.count()).select_from(papers))).scalar_one()
 
     def title_matches(self, connection: Connection, title: str) -> list[str]:
-        key = normalise_title(title)
+        """The papers whose title ``title`` is, exactly or nearly (``domain.titles``), closest first."""
+        key = title_key(title)
         if not key:
             return []
-        query = select(search_documents.c.paper_id).where(search_documents.c.title_key == key)
-        return sorted(connection.execute(query).scalars())
+        query = (
+            select(search_documents.c.paper_id, papers.c.title)
+            .join(papers, papers.c.id == search_documents.c.paper_id)
+            .where(search_documents.c.title_key == key)
+        )
+        return pinned_order(title, connection.execute(query).all())
 
     def _documents(self, connection: Connection, paper_ids: list[str]) -> dict[str, tuple[int, int, str]]:
         found: dict[str, tuple[int, int, str]] = {}
