@@ -64,8 +64,8 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     print(f"{args.n} titles sampled (seed {args.seed}); {sum(tried.values())} searches in {elapsed:.1f} s")
     print(f"{'spelling':<34} {'tried':>6} {'pinned now':>11} {'pinned before':>14}")
-    for name in tried:
-        print(f"{name:<34} {tried[name]:>6} {pinned[name] / tried[name]:>10.1%} {before[name] / tried[name]:>13.1%}")
+    for name, count in tried.items():
+        print(f"{name:<34} {count:>6} {pinned[name] / count:>10.1%} {before[name] / count:>13.1%}")
 
 
 if __name__ == "__main__":
