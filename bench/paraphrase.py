@@ -268,14 +268,17 @@ def _source_digest() -> str:
 
 
 def _index_state(ctx) -> str:
-    from sqlalchemy import text
+    from sqlalchemy import func, select
 
+    from paperboard.adapters.search.keyword import statistics
+    from paperboard.adapters.store.embeddings import count_embeddings
+    from paperboard.adapters.store.schema import papers
+
+    model = ctx.embedder.model_id
     with ctx.database.read(timeout_ms=60_000) as connection:
-        papers = connection.execute(text("SELECT count(*) FROM papers")).scalar_one()
-        vectors = connection.execute(text("SELECT count(*) FROM paper_embeddings WHERE model_id = :m"),
-                                     {"m": ctx.embedder.model_id}).scalar_one()
-        last_doc = connection.execute(text("SELECT last_doc_id FROM search_corpus_stats")).scalar()
-    return f"{papers}:{vectors}:{last_doc}:{ctx.embedder.model_id}"
+        stored = connection.execute(select(func.count()).select_from(papers)).scalar_one()
+        state = (stored, count_embeddings(connection, model), *statistics.corpus(connection), model)
+    return json.dumps(state)
 
 
 def legs(ctx, split: str, depth: int = 100, *, fresh: bool = False, sample: Path = SAMPLE):
