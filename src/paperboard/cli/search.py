@@ -25,7 +25,7 @@ app.add_typer(eval_app, name="eval")
 def search(
     text: str = typer.Argument(..., help='The query, e.g. \'"diffusion transformer" cat:cs.CV year:2026\'.'),
     limit: int = typer.Option(20, "--limit", "-n", min=1, max=search_service.MAX_PER_PAGE, help="Results per page."),
-    page: int = typer.Option(1, "--page", min=1, help="Which page of results."),
+    page: int = typer.Option(1, "--page", min=1, max=search_service.MAX_PAGE, help="Which page of results."),
     sort: str = typer.Option(None, "--sort", help="relevance, date or trending (overrides sort: in the query)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
@@ -38,7 +38,9 @@ def search(
             {
                 "query": results.query.text,
                 "total": results.total,
+                "total_estimated": results.estimated,
                 "page": results.page,
+                "pages": results.pages,
                 "message": results.message,
                 "notes": results.notes,
                 "hits": [
@@ -62,6 +64,9 @@ def search(
     if results.message:
         stdout.print(escape(results.message))
         return
+    if not results.hits:
+        stdout.print(f"page {results.page:,} is past the last one: {results.count_label}, {results.pages:,} pages")
+        return
     # The same card as the site's: the upvotes and the daily feature come with the hit.
     table = Table("id", "title", "announced", "▲", "featured", "why", show_lines=False)
     for hit in results.hits:
@@ -71,8 +76,8 @@ def search(
             str(feature.featured_on) if feature else "", hit.reason_label,
         )
     stdout.print(table)
-    shown_to = (results.page - 1) * results.per_page + len(results.hits)
-    stdout.print(f"{shown_to - len(results.hits) + 1}–{shown_to} of {results.total:,} results")
+    first = (results.page - 1) * results.per_page + 1
+    stdout.print(f"{first:,}–{first + len(results.hits) - 1:,} of {results.count_label}, page {results.page:,} of {results.pages:,}")
     for note in results.notes:
         console.print(escape(note), style="dim")
 

@@ -27,13 +27,14 @@ from paperboard.services import trending as trending_service
 from paperboard.services.feed import FeedItem
 from paperboard.web import searching
 from paperboard.web.errors import error_response
-from paperboard.web.rendering import CACHE_HEADER
+from paperboard.web.rendering import CACHE_HEADER, query_url
 
 router = APIRouter(prefix="/api", tags=["api"])
 
 MAX_LIMIT = 100
 MAX_SEARCH_LIMIT = searching.MAX_PER_PAGE
 MAX_PAGE = 10_000
+MAX_SEARCH_PAGE = search_service.MAX_PAGE - 1  # from 0: every match of a search can be reached
 
 
 class AuthorJson(BaseModel):
@@ -183,18 +184,32 @@ def daily_papers(
 async def search_papers(
     request: Request,
     q: str | None = Query(None, max_length=searching.MAX_QUERY_CHARS, description="Search text (the query language of the site)."),
-    limit: int = Query(50, ge=1, le=MAX_SEARCH_LIMIT, description=f"Papers to return, 1 to {MAX_SEARCH_LIMIT}."),
-    p: int = Query(0, ge=0, le=MAX_PAGE, description="Page, from 0."),
+    limit: int = Query(50, ge=1, le=MAX_SEARCH_LIMIT, description=f"Papers per page, 1 to {MAX_SEARCH_LIMIT}."),
+    p: int = Query(0, ge=0, le=MAX_SEARCH_PAGE, description="Page, from 0: a search pages through every match "
+                   "(then an empty list). The headers X-Total-Count (with X-Total-Count-Estimated when it is "
+                   "an estimate) and Link (rel next and prev) tell how far."),
 ):
     ctx = request.app.state.ctx
     if q is None or not q.strip():
+        if p > MAX_PAGE:
+            return error_response(request, 400, f"the latest papers go back {MAX_PAGE:,} pages; search to go further")
         result = await run_in_threadpool(lambda: feed.recent(ctx, offset=p * limit, limit=limit))
         return _json([daily_json(item) for item in result.items], notice=result.notice)
     results = await run_in_threadpool(lambda: search_service.search(ctx, q.strip(), page=p + 1, per_page=limit))
-    return _json([
+    response = _json([
         daily_json(hit.item) | {"searchReason": hit.reason, "searchReasonLabel": hit.reason_label}
         for hit in results.hits
     ])
+    response.headers["x-total-count"] = str(results.total)
+    if results.estimated:
+        response.headers["x-total-count-estimated"] = "true"
+    links = [(p - 1, "prev")] * (p > 0) + [(p + 1, "next")] * ((p + 1) * limit < results.total)
+    if links:
+        response.headers["link"] = ", ".join(
+            f'<{query_url("/api/papers/search", {"q": q.strip(), "limit": limit, "p": page})}>; rel="{rel}"'
+            for page, rel in links
+        )
+    return response
 
 
 @router.get(

@@ -35,13 +35,19 @@ FEED_SIZE = 50
 _MEDIA = {"rss": "application/rss+xml; charset=utf-8", "atom": "application/atom+xml; charset=utf-8"}
 
 
-def feed_response(request: Request, fmt: str, title: str, page_path: str, subtitle: str, items) -> Response:
+def feed_response(request: Request, fmt: str, title: str, page_path: str, subtitle: str, items,
+                  paging: dict[str, str] | None = None) -> Response:
+    """``paging``: link relation → path of the other pages of a paged feed (RFC 5005: first, prev,
+    next, last), written in Atom; RSS has no place for them, its pages are reached by ``page``."""
     base = request.app.state.base_url
     generator = FeedGenerator()
     generator.id(base + page_path)
     generator.title(title)
     generator.link(href=base + page_path, rel="alternate")
     generator.link(href=base + str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""), rel="self")
+    if fmt == "atom":
+        for rel, path in (paging or {}).items():
+            generator.link(href=base + path, rel=rel)
     generator.description(html.escape(subtitle) if fmt == "rss" else subtitle)  # RSS descriptions are HTML
     generator.language("en")
     newest = None
@@ -111,18 +117,30 @@ async def papers_feed(
     date_until: str | None = Query(None, alias="until", max_length=10),
     has_code: bool = Query(False),
     sort: str = Query("relevance", max_length=16),
+    page: int = Query(1, ge=1, le=search_service.MAX_PAGE, description=f"A search feed's page ({FEED_SIZE} papers each)."),
 ):
     fmt = feed_format(fmt)
     ctx = request.app.state.ctx
     if q is not None and q.strip():
         filters = SearchFilters.parse(category, date_from, date_until, has_code, sort)
         results = await run_in_threadpool(
-            lambda: search_service.search(ctx, q.strip(), page=1, per_page=FEED_SIZE, filters=filters)
+            lambda: search_service.search(ctx, q.strip(), page=page, per_page=FEED_SIZE, filters=filters)
         )
-        page_path = query_url("/papers", {"q": q.strip(), **searching.filter_params(filters)})
+        params = {"q": q.strip(), **searching.filter_params(filters)}
+        page_path = query_url("/papers", params)
+
+        def feed_page(number: int) -> str:
+            return query_url(f"/papers/feed.{fmt}", {**params, "page": number if number > 1 else None})
+
+        last = results.pages
+        paging = {"first": feed_page(1), "last": feed_page(last)}
+        if page > 1:
+            paging["prev"] = feed_page(min(page - 1, last))
+        if page < last:
+            paging["next"] = feed_page(page + 1)
         return feed_response(
-            request, fmt, f"{request.app.state.site_name} search: {q.strip()}", page_path, f"Papers matching “{q.strip()}”.",
-            [hit.item for hit in results.hits],
+            request, fmt, f"{request.app.state.site_name} search: {q.strip()}", page_path,
+            f"Papers matching “{q.strip()}”: {results.count_label}.", [hit.item for hit in results.hits], paging,
         )
     period = feed.choose_period(date, week, month)
     result = await run_in_threadpool(feed.daily, ctx, period, limit=FEED_SIZE)

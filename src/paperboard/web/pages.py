@@ -29,7 +29,7 @@ from paperboard.web.rendering import (
 router = APIRouter(tags=["pages"], default_response_class=HTMLResponse)
 
 PER_PAGE = 50
-MAX_PAGE = 10_000
+MAX_PAGE = search_service.MAX_PAGE  # a search pages through every match
 _TEXT = {"max_length": 500}
 _PREVIOUS_NEXT = {
     feed.DAY: lambda p: f"{p.start:%b} {p.start.day}",
