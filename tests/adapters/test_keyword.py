@@ -14,6 +14,7 @@ from paperboard.adapters.search.filters import PaperFilter
 from paperboard.adapters.search.keyword import KeywordQuery, keyword_index
 from paperboard.adapters.search.postings import TermPostings
 from paperboard.adapters.store.papers import upsert_papers
+from paperboard.domain import bm25
 from paperboard.domain.paper import Paper
 from paperboard.domain.query import parse_query
 
@@ -28,6 +29,7 @@ PAPERS = [
     Paper("2603.00004", "Protein folding with diffusion", "Diffusion models fold proteins; graphs appear once.",
           authors=("Rosalind Franklin",), categories=("q-bio.BM",), announced=date(2026, 5, 1)),
 ]
+PAPERS_IDS = [paper.id for paper in PAPERS]
 
 
 @pytest.fixture
@@ -225,3 +227,24 @@ def test_over_budget_filters_follow_metadata_edits(indexed, monkeypatch):
         upsert_papers(connection, [moved])
         assert index.index(connection, [moved]) == 1
     assert sorted(graph_in_biology()) == ["2603.00001", "2603.00004"]
+
+
+def test_candidate_scores_give_every_candidate_the_legs_own_bm25_and_its_word_coverage(indexed):
+    database, index = indexed
+    query = KeywordQuery.of(parse_query("graph message passing proteins"))
+    with database.read() as connection:
+        hits = dict(index.search(connection, query, PaperFilter(), 10).hits)
+        scores = index.candidate_scores(connection, query.terms, [*PAPERS_IDS, "2699.99999"])
+        frequencies = statistics.document_frequencies(connection, query.terms)
+        documents, _ = statistics.corpus(connection)
+    assert set(scores) == set(PAPERS_IDS)  # a paper not indexed is left out
+    for paper_id, score in hits.items():  # the engine's own BM25, for the papers it found
+        assert scores[paper_id][0] == pytest.approx(score, rel=1e-6)
+    assert scores["2603.00002"] == (0.0, 0.0)  # none of the words
+    idf = {term: bm25.idf(documents, frequencies[term]) for term in query.terms}
+    held = {"2603.00001": {"graph", "messag", "pass"}, "2603.00004": {"graph", "protein"}}
+    for paper_id, terms in held.items():
+        assert scores[paper_id][1] == pytest.approx(sum(idf[t] for t in terms) / sum(idf.values()))
+    with database.read() as connection:
+        assert index.candidate_scores(connection, ("graph",), []) == {}
+        assert index.candidate_scores(connection, ("nonexistentword",), ["2603.00001"]) == {"2603.00001": (0.0, 0.0)}

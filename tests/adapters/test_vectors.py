@@ -173,3 +173,20 @@ def test_a_search_request_never_waits_for_the_graph_and_loses_nothing_built_mean
     again = VectorIndex(MODEL, tmp_path, ann_threshold=10)
     with sqlite_database.read() as connection:
         assert again.sync(connection) == 0 and again.approximate and len(again) == 50
+
+
+@pytest.mark.parametrize("threshold", [1000, 20])
+def test_similarities_score_any_paper_the_fusion_asks_about(sqlite_database, tmp_path, threshold):
+    rng = np.random.default_rng(11)
+    ids = [f"2601.{n:05d}" for n in range(40)]
+    vectors = _unit(rng, 40)
+    _store(sqlite_database, ids, vectors)
+    index = VectorIndex(MODEL, tmp_path / "index", ann_threshold=threshold)
+    with sqlite_database.read() as connection:
+        index.sync(connection)
+    query = _unit(rng, 1)[0]
+    found = index.similarities(query, [ids[7], ids[30], "absent", ids[7]])
+    assert set(found) == {ids[7], ids[30]}  # one entry each; a paper without a vector left out
+    for paper_id in found:
+        assert found[paper_id] == pytest.approx(float(vectors[ids.index(paper_id)] @ query), abs=1e-5)
+    assert index.similarities(query, []) == {}

@@ -116,6 +116,14 @@ def eval_beir(
         help="Share of the semantic leg in the fusion.",
     ),
     rrf_k: float = typer.Option(search_service.DEFAULT_FUSION.rrf_k, "--rrf-k", min=1.0, help="RRF's k."),
+    coverage_power: float = typer.Option(
+        search_service.DEFAULT_FUSION.coverage_power, "--coverage-power", min=0.0,
+        help="adaptive: a keyword match counts its BM25 times its share of the query's words to this power.",
+    ),
+    weak_words_boost: float = typer.Option(
+        search_service.DEFAULT_FUSION.weak_words_boost, "--weak-words-boost", min=0.0,
+        help="adaptive: extra semantic share when no top keyword match holds the query's words.",
+    ),
     database_url: str = typer.Option(
         None, "--database-url", help="Evaluate in this database (e.g. PostgreSQL) instead of a SQLite file under HOME/eval."
     ),
@@ -130,7 +138,7 @@ def eval_beir(
         directory,
         mode=mode,
         split=split,
-        fusion=FusionParams(fusion, semantic_weight, rrf_k),
+        fusion=FusionParams(fusion, semantic_weight, rrf_k, coverage_power, weak_words_boost),
         database_url=database_url,
         progress=lambda message: console.print(escape(message), style="dim"),
     )
@@ -139,9 +147,17 @@ def eval_beir(
         return
     table = Table("system", "nDCG@10", "R@100", "MRR@10", title=f"{directory.name} {split} ({report.queries} queries)")
     metrics = report.metrics
-    label = f"paperboard {mode}" + (f" ({fusion}, w={semantic_weight:g})" if mode == "hybrid" else "")
+    label = f"paperboard {mode}" + (f" ({_fusion_label(report.fusion)})" if mode == "hybrid" else "")
     table.add_row(label, f"{metrics['ndcg@10']:.4f}", f"{metrics['recall@100']:.4f}", f"{metrics['mrr@10']:.4f}")
     for name, ndcg, recall in evaluation.ANCHORS[mode]:
         table.add_row(f"[dim]{escape(name)}[/]", f"[dim]{ndcg:.3f}[/]", f"[dim]{recall:.3f}[/]", "[dim]–[/]")
     stdout.print(table)
     stdout.print(f"[dim]index {report.seconds['index']:.1f} s, queries {report.seconds['queries']:.1f} s; {escape(report.database)}[/]")
+
+
+def _fusion_label(fusion: FusionParams) -> str:
+    if fusion.method == "rrf":
+        return f"rrf, w={fusion.semantic_weight:g}, k={fusion.rrf_k:g}"
+    if fusion.method == "minmax":
+        return f"minmax, w={fusion.semantic_weight:g}"
+    return f"adaptive, w={fusion.semantic_weight:g}, p={fusion.coverage_power:g}, boost={fusion.weak_words_boost:g}"

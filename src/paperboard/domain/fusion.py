@@ -1,8 +1,17 @@
 """Fusing the keyword and the semantic ranking into one, with the reason each hit is there.
 
 Raw BM25 scores and cosine similarities live on unrelated scales; adding them is known to hurt
-(SciFact: 0.681 nDCG@10 against 0.742/0.747 for RRF/min-max on the same runs). Both methods here
-normalise first: reciprocal rank fusion uses ranks only, min-max rescales each leg to [0, 1].
+(SciFact: 0.681 nDCG@10 against 0.742/0.747 for RRF/min-max on the same runs). Every method here
+normalises first: reciprocal rank fusion uses ranks only, min-max rescales each leg to [0, 1].
+
+``fuse`` sees only the two legs' lists, so a paper missing from one leg gets nothing from it, and
+min-max always gives each leg's best a full share, however weak its match. ``fuse_scored`` (the
+search's own, method "adaptive") sees every candidate scored by *both* legs, and how much of the
+query's word weight each holds (``coverage``): a keyword match is worth its BM25 times its coverage
+to the power ``coverage_power``, so papers holding one common word of a long query sink; and when
+no top keyword match holds most of the query's words, the semantic share grows by
+``weak_words_boost``, so meaning can win where words fail. Its parameters are chosen on training
+queries only (bench/tune_fusion.py).
 """
 
 from __future__ import annotations
@@ -13,7 +22,13 @@ from dataclasses import dataclass
 KEYWORD = "keyword"
 SEMANTIC = "semantic"
 BOTH = "both"
-METHODS = ("rrf", "minmax")
+METHODS = ("adaptive", "rrf", "minmax")
+LEG_METHODS = ("rrf", "minmax")  # those ``fuse`` runs on the two lists alone
+
+# A paper "matched your words" when it holds at least this share of the query's word weight.
+WORDS_REASON_COVERAGE = 0.5
+# How many of the best keyword matches show whether the words matched strongly (``fuse_scored``).
+STRENGTH_DEPTH = 10
 
 # A hit is "semantic" when it is among this many nearest vectors; every paper has *some* nearest
 # neighbour rank, so membership in the candidate list alone would call everything semantic.
@@ -26,10 +41,11 @@ class FusedHit:
     score: float
     keyword_rank: int | None = None  # 1-based rank in the keyword leg, None when it did not match
     semantic_rank: int | None = None
+    words_matched: bool | None = None  # fuse_scored: holds most of the query's words; None: any rank
 
     @property
     def reason(self) -> str:
-        keyword = self.keyword_rank is not None
+        keyword = self.keyword_rank is not None if self.words_matched is None else self.words_matched
         semantic = self.semantic_rank is not None and self.semantic_rank <= SEMANTIC_REASON_DEPTH
         if keyword and semantic:
             return BOTH
@@ -43,6 +59,8 @@ class FusionParams:
     method: str = "rrf"
     semantic_weight: float = 0.5
     rrf_k: float = 60.0
+    coverage_power: float = 0.0  # adaptive: a keyword match counts BM25 x coverage ** this
+    weak_words_boost: float = 0.0  # adaptive: extra semantic share when the words match weakly
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -51,6 +69,56 @@ class FusionParams:
             raise ValueError("semantic_weight must lie in [0, 1]")
         if self.rrf_k <= 0:
             raise ValueError("rrf_k must be positive")
+        if self.coverage_power < 0 or self.weak_words_boost < 0:
+            raise ValueError("coverage_power and weak_words_boost must not be negative")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A paper either leg proposed, scored by both: its BM25 for the query (0: none of the words),
+    its cosine to the query, and the share of the query's word weight (IDF) it holds."""
+
+    key: str
+    bm25: float
+    cosine: float
+    coverage: float
+
+
+def fuse_scored(candidates: Sequence[Candidate], params: FusionParams) -> list[FusedHit]:
+    """One ranking of ``candidates`` by the adaptive rule (see the module's docstring); best first,
+    ties by key. ``keyword_rank`` is the rank by BM25 among those holding a word, ``semantic_rank``
+    the rank by cosine; the reason follows coverage and cosine rank (``FusedHit.reason``)."""
+    if not candidates:
+        return []
+    bm25 = _rescaled([c.bm25 for c in candidates])
+    cosine = _rescaled([c.cosine for c in candidates])
+    by_bm25 = sorted(range(len(candidates)), key=lambda i: (-candidates[i].bm25, candidates[i].key))
+    strength = max((candidates[i].coverage for i in by_bm25[:STRENGTH_DEPTH] if candidates[i].bm25 > 0), default=0.0)
+    keyword_share = 1.0 - params.semantic_weight
+    semantic_share = params.semantic_weight + params.weak_words_boost * (1.0 - strength)
+    keyword_ranks = {candidates[i].key: rank for rank, i in enumerate((i for i in by_bm25 if candidates[i].bm25 > 0), 1)}
+    by_cosine = sorted(range(len(candidates)), key=lambda i: (-candidates[i].cosine, candidates[i].key))
+    semantic_ranks = {candidates[i].key: rank for rank, i in enumerate(by_cosine, 1)}
+    hits = []
+    for index, candidate in enumerate(candidates):
+        score = (keyword_share * bm25[index] * candidate.coverage ** params.coverage_power
+                 + semantic_share * cosine[index])
+        semantic_rank = semantic_ranks[candidate.key]
+        # Most of the words, or some of them and nothing else to show for it.
+        words = candidate.bm25 > 0 and (
+            candidate.coverage >= WORDS_REASON_COVERAGE or semantic_rank > SEMANTIC_REASON_DEPTH
+        )
+        hits.append(FusedHit(candidate.key, score, keyword_ranks.get(candidate.key), semantic_rank, words))
+    hits.sort(key=lambda hit: (-hit.score, hit.key))
+    return hits
+
+
+def _rescaled(values: Sequence[float]) -> list[float]:
+    """Min-max to [0, 1] over the candidates; all equal counts as all best."""
+    low, high = min(values), max(values)
+    if high <= low:
+        return [1.0] * len(values)
+    return [(value - low) / (high - low) for value in values]
 
 
 def fuse(

@@ -17,7 +17,7 @@ from paperboard.adapters.search.keyword import KeywordIndex, KeywordQuery
 from paperboard.adapters.store import papers as paper_store
 from paperboard.domain.analysis import analyze
 from paperboard.domain import listing
-from paperboard.domain.fusion import BOTH, KEYWORD, SEMANTIC, FusionParams, fuse
+from paperboard.domain.fusion import BOTH, KEYWORD, LEG_METHODS, SEMANTIC, Candidate, FusionParams, fuse, fuse_scored
 from paperboard.domain.paper import Paper
 from paperboard.domain.query import Query, SearchFilters, parse_query
 from paperboard.domain.snippet import Snippet, build_snippet
@@ -27,9 +27,10 @@ from paperboard.services.context import AppContext
 from paperboard.services.feed import FeedItem
 from paperboard.services.matches import MatchSet, browse_set, match_set
 
-# Fusion chosen on SciFact *train* (bench/tune_fusion.py: min-max, semantic share 0.4, best of 35
-# settings); test is only ever reported.
-DEFAULT_FUSION = FusionParams("minmax", semantic_weight=0.4, rrf_k=60)
+# Fusion chosen on training queries only, SciFact train and the paraphrase set's train split
+# (bench/tune_fusion.py: the adaptive rule's best of 210 settings by the mean of each set's nDCG@10
+# over its best single leg); test splits are only ever reported.
+DEFAULT_FUSION = FusionParams("adaptive", semantic_weight=0.3, coverage_power=2.0, weak_words_boost=0.5)
 CANDIDATES = 100  # per leg; R@100 of the fused list is measured with this depth
 MAX_PER_PAGE = listing.MAX_PER_PAGE
 MAX_PAGE = listing.MAX_PAGE
@@ -154,10 +155,9 @@ def _relevance(ctx, connection, query: Query, kq: KeywordQuery, notes: list[str]
             "Your words are very common here and your phrase or filters rule most papers out: keyword "
             "matches were looked for among the best-scoring papers only. Add rarer words to find more."
         )
-    semantic_hits = _semantic(ctx, connection, keywords, query, kq, paper_filter, notes)
-    fused = fuse(keyword_hits.hits, semantic_hits, DEFAULT_FUSION)
-    similarity = dict(semantic_hits)
-    kept = [hit for hit in fused if hit.keyword_rank is not None or similarity[hit.key] >= SEMANTIC_FLOOR]
+    semantic_hits, meaning = _semantic(ctx, connection, keywords, query, kq, paper_filter, notes)
+    fused, similarity = fuse_legs(ctx, connection, kq.terms, keyword_hits.hits, semantic_hits, meaning, DEFAULT_FUSION)
+    kept = [hit for hit in fused if hit.keyword_rank is not None or similarity.get(hit.key, 0.0) >= SEMANTIC_FLOOR]
     ranked = pinned + [hit.key for hit in kept if hit.key not in pinned]
     scores = {hit.key: hit.score for hit in kept}
     reasons = {hit.key: hit.reason for hit in kept} | {paper_id: EXACT for paper_id in pinned}
@@ -206,21 +206,26 @@ def _pinned(connection, keywords: KeywordIndex, query: Query, kq: KeywordQuery, 
 
 
 def _semantic(ctx, connection, keywords: KeywordIndex, query: Query, kq: KeywordQuery, paper_filter, notes):
-    """Nearest papers to the query's meaning that pass every filter and constraint."""
+    """Nearest papers to the query's meaning that pass every filter and constraint, and the
+    (vector index, query vector) that scores any other paper's meaning (None: no semantic leg)."""
     try:
         embedder = ctx.embedder_if_ready()
     except UserError as error:  # the model is not installed: words still work
         notes.append(f"Search by meaning is off: {error}")
-        return []
+        return [], None
     if embedder is None:
         notes.append("Search by meaning is starting up (the embedding model is being prepared); these match your words.")
-        return []
+        return [], None
     vectors = ctx.vector_index(embedder.model_id)
     vectors.sync(connection, graph_in_background=True)  # a page never waits for an HNSW build
     if not len(vectors):
         notes.append("Search by meaning starts once papers are embedded (paperboard embed); these match your words.")
-        return []
+        return [], None
     vector = embedder.embed_query(query.free_text)
+    return _nearest(connection, keywords, vectors, vector, kq, paper_filter), (vectors, vector)
+
+
+def _nearest(connection, keywords: KeywordIndex, vectors, vector, kq: KeywordQuery, paper_filter):
     among = paper_filters.matching_ids(connection, paper_filter, FILTER_CAP) if paper_filter.active else None
     if kq.phrases or kq.authors:
         required = keywords.constrained_ids_if_cheap(connection, kq, FILTER_CAP)
@@ -302,6 +307,36 @@ def similar_papers(ctx: AppContext, paper_id: str, k: int = 10) -> list[SearchHi
     ]
 
 
+def fuse_legs(ctx: AppContext, connection, terms, keyword_hits, semantic_hits, meaning, fusion: FusionParams):
+    """The legs fused by ``fusion``, and each candidate's cosine to the query where known.
+
+    The adaptive rule scores every candidate by both legs: the keyword index gives BM25 and word
+    coverage to the semantic leg's papers too, the vector index the cosine of the keyword leg's.
+    Without a semantic leg (``meaning`` None) the keyword order stands."""
+    similarity = dict(semantic_hits)
+    if meaning is None or fusion.method in LEG_METHODS:
+        if meaning is None:
+            return fuse(keyword_hits, [], FusionParams("rrf")), similarity
+        return fuse(keyword_hits, semantic_hits, fusion), similarity
+    return fuse_scored(scored_candidates(ctx, connection, terms, keyword_hits, semantic_hits, meaning), fusion), similarity
+
+
+def scored_candidates(ctx: AppContext, connection, terms, keyword_hits, semantic_hits, meaning) -> list[Candidate]:
+    """Every paper of either leg with its BM25, word coverage and cosine (``fuse_scored``'s input)."""
+    vectors, vector = meaning
+    keys = list(dict.fromkeys([key for key, _ in keyword_hits] + [key for key, _ in semantic_hits]))
+    lexical = ctx.keywords.candidate_scores(connection, terms, keys)
+    cosines = dict(semantic_hits)
+    cosines.update(vectors.similarities(vector, [key for key in keys if key not in cosines]))
+    # A paper not embedded yet neither gains nor loses by meaning against the weakest candidate.
+    unknown = min(cosines.values(), default=0.0)
+    candidates = []
+    for key in keys:
+        bm25, coverage = lexical.get(key, (0.0, 0.0))
+        candidates.append(Candidate(key, bm25=bm25, cosine=cosines.get(key, unknown), coverage=coverage))
+    return candidates
+
+
 def ranked_ids(ctx: AppContext, text: str, mode: str, fusion: FusionParams = DEFAULT_FUSION, depth: int = CANDIDATES):
     """The ranking of plain ``text`` by one leg or both, for evaluation: no query language, no
     filters, no floor. The same legs and fusion as ``search``."""
@@ -312,16 +347,19 @@ def ranked_ids(ctx: AppContext, text: str, mode: str, fusion: FusionParams = DEF
         if mode != "dense":
             keywords = ctx.keywords
             keyword_hits = keywords.search(connection, kq, PaperFilter(), depth, ctx.keyword_postings).hits
-        semantic_hits = []
+        semantic_hits, meaning = [], None
         if mode != "bm25":
             vectors = ctx.vector_index(ctx.embedder.model_id)
             vectors.sync(connection)
-            semantic_hits = vectors.search(ctx.embedder.embed_query(query.free_text), depth)
+            meaning = (vectors, ctx.embedder.embed_query(query.free_text))
+            semantic_hits = vectors.search(meaning[1], depth)
+        if mode == "hybrid":
+            fused, _ = fuse_legs(ctx, connection, kq.terms, keyword_hits, semantic_hits, meaning, fusion)
     if mode == "bm25":
         return [key for key, _ in keyword_hits]
     if mode == "dense":
         return [key for key, _ in semantic_hits]
-    return [hit.key for hit in fuse(keyword_hits, semantic_hits, fusion)]
+    return [hit.key for hit in fused]
 
 
 __all__ = ["search", "similar_papers", "ranked_ids", "SearchResults", "SearchHit", "REASON_LABELS"]

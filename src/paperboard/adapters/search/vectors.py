@@ -282,6 +282,17 @@ class VectorIndex:
         hits = [(ids[int(row)], 1.0 - float(distance)) for row, distance in zip(found.keys, found.distances)]
         return [hit for hit in hits if hit[0] != exclude][:k]
 
+    def similarities(self, vector: np.ndarray, paper_ids: list[str]) -> dict[str, float]:
+        """The cosine of each of ``paper_ids`` that has a vector to ``vector`` (the fusion scores
+        every candidate by both legs, not only those this index proposed)."""
+        vector = np.asarray(vector, dtype=np.float32)
+        with self._lock:
+            known = [(paper_id, self._rows[paper_id]) for paper_id in dict.fromkeys(paper_ids) if paper_id in self._rows]
+            if not known:
+                return {}
+            scores = self._vectors([row for _, row in known]) @ vector
+        return {paper_id: float(score) for (paper_id, _row), score in zip(known, scores)}
+
     def above(self, vector: np.ndarray, floor: float) -> Neighbours:
         """Every paper whose cosine to ``vector`` is at least ``floor``, best first: exact up to
         EXACT_SCAN vectors; above, the nearest MAX_LISTED by the graph and the count estimated

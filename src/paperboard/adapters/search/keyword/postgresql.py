@@ -85,6 +85,24 @@ class PostgresKeywordIndex(KeywordIndex):
         ranked = ranked.order_by(matched.c.score.desc(), search_documents.c.paper_id).limit(limit)
         return [(paper_id, float(score)) for paper_id, score in connection.execute(ranked)]
 
+    def _term_counts(self, connection, terms, paper_ids):
+        counts: dict[str, tuple[int, dict[str, float]]] = {}
+        for start in range(0, len(paper_ids), ranking.WIDE_CHUNK):
+            rows = connection.execute(
+                text(
+                    "SELECT d.paper_id, d.length, u.lexeme, array_to_string(u.weights, '') "
+                    "FROM search_documents AS d LEFT JOIN search_terms_pg AS t ON t.doc_id = d.doc_id "
+                    "LEFT JOIN LATERAL (SELECT * FROM unnest(t.terms) AS v WHERE v.lexeme = ANY(:terms)) AS u ON true "
+                    "WHERE d.paper_id = ANY(:ids)"
+                ).bindparams(bindparam("terms", list(terms), type_=ARRAY(String)),
+                             bindparam("ids", list(paper_ids[start : start + ranking.WIDE_CHUNK]), type_=ARRAY(String)))
+            )
+            for paper_id, length, lexeme, labels in rows:
+                found = counts.setdefault(paper_id, (length, {}))[1]
+                if lexeme is not None:
+                    found[lexeme] = _weighted_count(labels)
+        return counts
+
     def _terms_after(self, connection, after, limit):
         # A left join: a document with no terms still moves the postings' watermark past it.
         rows = connection.execute(

@@ -189,6 +189,26 @@ class KeywordRanking:
             found.update((doc_id, paper_id) for doc_id, paper_id in connection.execute(query))
         return found
 
+    def candidate_scores(
+        self, connection: Connection, terms: Sequence[str], paper_ids: Sequence[str]
+    ) -> dict[str, tuple[float, float]]:
+        """(BM25, coverage) of each indexed paper of ``paper_ids`` for the words ``terms``, so that
+        papers the other leg found are scored too: FTS5's BM25 over the stored terms (the keyword
+        leg's own score for plain words), and the share of the words' IDF the paper holds."""
+        if not paper_ids:
+            return {}
+        frequencies = statistics.document_frequencies(connection, terms) if terms else {}
+        documents, average_length = statistics.corpus(connection)
+        idfs = {term: bm25.idf(documents, frequencies[term]) for term in terms if frequencies.get(term, 0) > 0}
+        counts = self._term_counts(connection, sorted(idfs), list(dict.fromkeys(paper_ids)))
+        weight = sum(idfs.values())
+        scores = {}
+        for paper_id, (length, found) in counts.items():
+            held = sum(idfs[term] for term, count in found.items() if count > 0)
+            scores[paper_id] = (bm25.score(found, length, idfs, average_length) if found else 0.0,
+                                held / weight if weight > 0 else 0.0)
+        return scores
+
     def satisfying(self, connection: Connection, query: KeywordQuery, paper_ids: Sequence[str]) -> set[str]:
         """Those of ``paper_ids`` that hold every phrase and author and no excluded word."""
         kept = self._meeting_words(connection, query, paper_ids)
@@ -254,6 +274,12 @@ class KeywordRanking:
 
     def _listed_doc_ids(self, connection: Connection, query: KeywordQuery, cap: int) -> list[int] | None:
         """The doc ids holding the query's phrases and its authors' words (None: more than ``cap``)."""
+        raise NotImplementedError
+
+    def _term_counts(
+        self, connection: Connection, terms: Sequence[str], paper_ids: Sequence[str]
+    ) -> dict[str, tuple[int, dict[str, float]]]:
+        """{paper id: (its length, {term of ``terms``: weighted count})} of the indexed ``paper_ids``."""
         raise NotImplementedError
 
     def _terms_after(self, connection: Connection, after: int, limit: int) -> list[tuple]:

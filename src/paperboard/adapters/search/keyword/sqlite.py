@@ -56,6 +56,24 @@ class SqliteKeywordIndex(KeywordIndex):
         # FTS5 reports BM25 negated (smaller is better); hits carry the usual positive score.
         return [(paper_id, -score) for paper_id, score in connection.execute(ranked)]
 
+    def _term_counts(self, connection, terms, paper_ids):
+        wanted = set(terms)
+        counts: dict[str, tuple[int, dict[str, float]]] = {}
+        for start in range(0, len(paper_ids), WIDE_CHUNK):
+            rows = connection.execute(
+                text("SELECT d.paper_id, d.length, c.c0, c.c1, c.c2 FROM search_documents AS d "
+                     "JOIN search_fts_content AS c ON c.id = d.doc_id WHERE d.paper_id IN :ids")
+                .bindparams(bindparam("ids", list(paper_ids[start : start + WIDE_CHUNK]), expanding=True))
+            )
+            for paper_id, length, *fields in rows:
+                found: dict[str, float] = {}
+                for weight, field in zip(WEIGHTS, fields):
+                    for term in (field or "").split():
+                        if term in wanted:
+                            found[term] = found.get(term, 0.0) + weight
+                counts[paper_id] = (length, found)
+        return counts
+
     def _terms_after(self, connection, after, limit):
         rows = connection.execute(
             text("SELECT d.doc_id, d.length, c.c0, c.c1, c.c2 FROM search_documents AS d "
