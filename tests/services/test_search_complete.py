@@ -17,7 +17,7 @@ from paperboard.domain.analysis import analyze
 from paperboard.domain.query import SearchFilters, parse_query
 from paperboard.services import search as search_service
 from paperboard.services.indexing import index_papers
-from paperboard.services.search import SEMANTIC_FLOOR, search
+from paperboard.services.search import NEIGHBOUR_FLOOR, search
 from tests.conftest import new_postgres_database
 from tests.services.test_search import SAMPLE, _context
 
@@ -50,7 +50,7 @@ def _expected(ctx, text: str) -> set[str]:
     embedder = ctx.embedder
     vector = embedder.embed_query(query.free_text)
     matrix = embedder.embed_documents([f"{p.title}. {p.abstract}" for p in allowed])
-    semantic = {p.id for p, cosine in zip(allowed, matrix @ vector) if cosine >= SEMANTIC_FLOOR}
+    semantic = {p.id for p, cosine in zip(allowed, matrix @ vector) if cosine >= NEIGHBOUR_FLOOR}
     kq = KeywordQuery.of(query)
     with ctx.database.read() as connection:
         head, _scores, _reasons = search_service._relevance(ctx, connection, query, kq, [])
