@@ -248,3 +248,19 @@ def test_candidate_scores_give_every_candidate_the_legs_own_bm25_and_its_word_co
     with database.read() as connection:
         assert index.candidate_scores(connection, ("graph",), []) == {}
         assert index.candidate_scores(connection, ("nonexistentword",), ["2603.00001"]) == {"2603.00001": (0.0, 0.0)}
+
+
+def test_candidate_scores_from_the_postings_equal_those_from_the_stored_terms(indexed):
+    database, index = indexed
+    moved = replace(PAPERS[2], abstract=PAPERS[2].abstract + " Proteins too.", version=2)
+    with database.write() as connection:  # a paper indexed again: its old doc id retired
+        upsert_papers(connection, [moved])
+        index.index(connection, [moved])
+    postings = TermPostings()
+    for text_ in ("graph message passing proteins", "attention graph", "nonexistentword graph"):
+        terms = KeywordQuery.of(parse_query(text_)).terms
+        with database.read() as connection:
+            stored = index.candidate_scores(connection, terms, [*PAPERS_IDS, "2699.99999"])
+            held = index.candidate_scores(connection, terms, [*PAPERS_IDS, "2699.99999"], postings)
+        assert postings.watermark > 0  # the postings answered
+        assert held == stored  # exactly: the same formula over the same counts, in the same order

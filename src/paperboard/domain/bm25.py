@@ -9,7 +9,9 @@ the field's weight times the term's count in it; ``length`` is the document's an
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+
+import numpy as np
 
 K1 = 1.2
 B = 0.75
@@ -29,4 +31,17 @@ def score(frequencies: Mapping[str, float], length: int, idfs: Mapping[str, floa
         tf = frequencies.get(term, 0.0)
         if tf:
             total += weight * tf * (K1 + 1) / (tf + norm)
+    return total
+
+
+def scores(frequencies: Sequence[np.ndarray], lengths: np.ndarray, weights: Sequence[float],
+           average_length: float) -> np.ndarray:
+    """``score`` of many documents at once, term by term in the same order and in float64, so each
+    equals ``score`` exactly: ``frequencies[i]`` holds term i's weighted count in each document
+    (0: absent), ``weights[i]`` its IDF."""
+    norm = K1 * (1 - B + B * np.asarray(lengths, np.float64) / (average_length or 1.0))
+    total = np.zeros(len(norm), np.float64)
+    for tf, weight in zip(frequencies, weights):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            total += np.where(tf > 0, weight * tf * (K1 + 1) / (tf + norm), 0.0)
     return total

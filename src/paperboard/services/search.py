@@ -331,7 +331,7 @@ def scored_candidates(ctx: AppContext, connection, terms, keyword_hits, semantic
     """Every paper of either leg with its BM25, word coverage and cosine (``fuse_scored``'s input)."""
     vectors, vector = meaning
     keys = list(dict.fromkeys([key for key, _ in keyword_hits] + [key for key, _ in semantic_hits]))
-    lexical = ctx.keywords.candidate_scores(connection, terms, keys)
+    lexical = ctx.keywords.candidate_scores(connection, terms, keys, ctx.keyword_postings)
     cosines = dict(semantic_hits)
     cosines.update(vectors.similarities(vector, [key for key in keys if key not in cosines]))
     # A paper not embedded yet neither gains nor loses by meaning against the weakest candidate.

@@ -68,8 +68,7 @@ def match(index, connection: Connection, query: KeywordQuery, paper_filter: Pape
 def _from_postings(index, connection, query, paper_filter, postings, frequencies, everywhere,
                    every_paper) -> KeywordMatches:
     documents, average_length = statistics.corpus(connection)
-    if not postings.identities_current(documents):
-        postings.set_identities(connection.execute(select(search_documents.c.doc_id, search_documents.c.paper_id)))
+    know_identities(connection, postings, documents)
     single_excluded = [group[0] for group in query.excluded if len(group) == 1]
     required = {term for group in (*query.phrases, *query.authors) for term in group}
     # Holding the words of every phrase and author, none excluded, passing the filter: necessary.
@@ -103,6 +102,12 @@ def _from_postings(index, connection, query, paper_filter, postings, frequencies
         return kept | (_admitted_in_sql(index, connection, query, paper_filter, outside) if outside else set())
 
     return KeywordMatches(paper_ids, best, announced, admit)
+
+
+def know_identities(connection: Connection, postings: TermPostings, documents: int) -> None:
+    """Every live doc id's paper known to ``postings`` (read once after a load from files)."""
+    if not postings.identities_current(documents):
+        postings.set_identities(connection.execute(select(search_documents.c.doc_id, search_documents.c.paper_id)))
 
 
 def _exact_check(index, connection, query: KeywordQuery, admissible: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 from sqlalchemy import Connection, func, select
 
 import paperboard.adapters.search.keyword.matching as matching
@@ -190,24 +191,37 @@ class KeywordRanking:
         return found
 
     def candidate_scores(
-        self, connection: Connection, terms: Sequence[str], paper_ids: Sequence[str]
+        self, connection: Connection, terms: Sequence[str], paper_ids: Sequence[str],
+        postings: TermPostings | None = None,
     ) -> dict[str, tuple[float, float]]:
         """(BM25, coverage) of each indexed paper of ``paper_ids`` for the words ``terms``, so that
-        papers the other leg found are scored too: FTS5's BM25 over the stored terms (the keyword
-        leg's own score for plain words), and the share of the words' IDF the paper holds."""
+        papers the other leg found are scored too: FTS5's BM25 (the keyword leg's own score for
+        plain words), and the share of the words' IDF the paper holds. From ``postings`` when they
+        are current (their term frequencies and lengths: no text read), else from the stored terms."""
         if not paper_ids:
             return {}
         frequencies = statistics.document_frequencies(connection, terms) if terms else {}
         documents, average_length = statistics.corpus(connection)
         idfs = {term: bm25.idf(documents, frequencies[term]) for term in terms if frequencies.get(term, 0) > 0}
-        counts = self._term_counts(connection, sorted(idfs), list(dict.fromkeys(paper_ids)))
-        weight = sum(idfs.values())
-        scores = {}
-        for paper_id, (length, found) in counts.items():
-            held = sum(idfs[term] for term, count in found.items() if count > 0)
-            scores[paper_id] = (bm25.score(found, length, idfs, average_length) if found else 0.0,
-                                held / weight if weight > 0 else 0.0)
-        return scores
+        wanted = list(dict.fromkeys(paper_ids))
+        if postings is not None and self.sync_postings(connection, postings, limit=SEARCH_SYNC_LIMIT):
+            matching.know_identities(connection, postings, documents)
+            docs = postings.docs_of(wanted)
+            lengths, counts = postings.term_counts(list(idfs), np.fromiter(docs.values(), np.int64, len(docs)))
+            indexed = list(docs)
+        else:
+            stored = self._term_counts(connection, sorted(idfs), wanted)
+            indexed = list(stored)
+            lengths = np.array([length for length, _found in stored.values()], np.float64)
+            counts = [np.array([found.get(term, 0.0) for _length, found in stored.values()], np.float64)
+                      for term in idfs]
+        scores = bm25.scores(counts, lengths, list(idfs.values()), average_length)
+        held = np.zeros(len(indexed), np.float64)
+        for count, weight in zip(counts, idfs.values()):
+            held += np.where(count > 0, weight, 0.0)
+        total = sum(idfs.values())
+        coverage = held / total if total > 0 else held
+        return dict(zip(indexed, zip(scores.tolist(), coverage.tolist())))
 
     def satisfying(self, connection: Connection, query: KeywordQuery, paper_ids: Sequence[str]) -> set[str]:
         """Those of ``paper_ids`` that hold every phrase and author and no excluded word."""

@@ -53,11 +53,7 @@ class Ranking:
 
     def _exact(self, doc_ids: np.ndarray) -> np.ndarray:
         """BM25 as ``domain.bm25.score`` computes it (same terms, same order, in float64)."""
-        norm = bm25.K1 * (1 - bm25.B + bm25.B * self._lengths[doc_ids].astype(np.float64)
-                          / (self._corpus.average_length or 1.0))
-        total = np.zeros(len(doc_ids), np.float64)
-        for _term, column, weight in self._known:
-            tf = sum(segment.frequencies(column, doc_ids) for segment in self._segments)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                total += np.where(tf > 0, weight * tf * (bm25.K1 + 1) / (tf + norm), 0.0)
-        return total
+        frequencies = [sum(segment.frequencies(column, doc_ids) for segment in self._segments)
+                       for _term, column, _weight in self._known]
+        return bm25.scores(frequencies, self._lengths[doc_ids], [weight for _, _, weight in self._known],
+                           self._corpus.average_length)
