@@ -145,6 +145,14 @@ def test_malformed_id_is_a_404_that_says_why(site):
     assert "is not an arXiv id" in unescape(response.text)
 
 
+def test_searching_an_id_this_site_lacks_links_to_the_page_that_fetches_it(site):
+    response = site.get("/papers", params={"q": "arXiv:2605.12345"})
+    assert response.status_code == 200
+    text = unescape(response.text)
+    assert "does not have arXiv:2605.12345 yet" in text
+    assert '<a href="/papers/2605.12345">Open its page here</a>' in text
+
+
 def test_unknown_well_formed_id_says_why_it_is_missing(site, fake_arxiv):
     response = site.get("/papers/2604.00001")
     assert response.status_code == 404

@@ -88,6 +88,7 @@ class SearchResults:
     page: int = 1
     per_page: int = 20
     message: str | None = None  # set when nothing matched: what to change
+    link: str | None = None  # where the message points (an id this site lacks: its page or arXiv's)
     notes: list[str] = field(default_factory=list)  # how the results were made, when it matters
 
     @property
@@ -187,10 +188,12 @@ def _arxiv_paper(ctx, query: Query, results: SearchResults) -> SearchResults:
         for item in items
     ]
     if paper is None:
-        results.message = f"This site does not have arXiv:{paper_id} yet. " + (
-            f"Its page here, /papers/{paper_id}, fetches it from arXiv." if ctx.settings.on_demand_timeout_seconds > 0
-            else f"It may be on arXiv: https://arxiv.org/abs/{paper_id}"
-        )
+        if ctx.settings.on_demand_timeout_seconds > 0:
+            results.link = f"/papers/{paper_id}"
+            results.message = f"This site does not have arXiv:{paper_id} yet. Its page here, {results.link}, fetches it from arXiv."
+        else:
+            results.link = f"https://arxiv.org/abs/{paper_id}"
+            results.message = f"This site does not have arXiv:{paper_id} yet. It may be on arXiv: {results.link}"
     elif not passes:
         results.message = f"arXiv:{paper_id} is here but does not pass your filters: clear them to see it."
     return results
