@@ -12,6 +12,7 @@ import pytest
 
 from paperboard.adapters.search.filters import PaperFilter
 from paperboard.adapters.search.keyword import KeywordQuery
+from paperboard.adapters.search.keyword import matching
 from paperboard.adapters.store.papers import upsert_papers
 from paperboard.domain.analysis import analyze
 from paperboard.domain.query import SearchFilters, parse_query
@@ -117,8 +118,12 @@ def test_browsing_by_filters_pages_through_every_paper_that_passes(ctx):
     assert dates == sorted(dates, reverse=True)
 
 
-def test_the_engine_alone_lists_what_the_postings_do(ctx):
-    for text in ("language models", "learning -benchmark", '"language models" agents', "cat:cs.CL"):
+@pytest.mark.parametrize("checked_directly", [matching.CHECKED_DIRECTLY, 0], ids=["checked", "listed"])
+def test_the_engine_alone_lists_what_the_postings_do(ctx, monkeypatch, checked_directly):
+    # A phrase's candidates are checked in SQL when few, else narrowed by the engine's listing: both.
+    monkeypatch.setattr(matching, "CHECKED_DIRECTLY", checked_directly)
+    for text in ("language models", "learning -benchmark", '"language models" agents', "cat:cs.CL",
+                 'agents -"language models"'):
         query = parse_query(text)
         kq, paper_filter = KeywordQuery.of(query), PaperFilter.of(query)
         browse = not query.has_text
