@@ -315,6 +315,12 @@ class Settings(BaseSettings):
         "before they finish (keyword indexing always happens). `false` (or `--no-embed` on one command) "
         "defers embedding to `paperboard embed` and the scheduled catch-up, e.g. for a bulk import.",
     )
+    vector_index: Literal["auto", "file"] = Field(
+        "auto", description="Where the vector leg searches. `auto`: on PostgreSQL pgvector's HNSW index in the "
+        "database (migration 0015; every web process sees a vector once it is committed and keeps no copy), on "
+        "SQLite a file index in `HOME/index`. `file`: the file index on PostgreSQL too (each process loads every "
+        "vector into memory), e.g. to compare the two.",
+    )
     index_interval_minutes: int = Field(
         5, ge=1, description="Minutes between the search-index catch-ups that `paperboard up` and `worker` run: "
         "keyword-index new or changed papers and embed up to 2,000 papers that have no vector yet.",

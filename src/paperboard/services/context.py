@@ -22,6 +22,7 @@ from functools import cached_property
 
 from paperboard.adapters.mail.sender import MailSender, make_sender
 from paperboard.adapters.search.keyword import KeywordIndex, keyword_index
+from paperboard.adapters.search.pgvector_index import PgVectorIndex
 from paperboard.adapters.search.postings import TermPostings
 from paperboard.adapters.search.vectors import VectorIndex
 from paperboard.adapters.sources.github import GitHubClient
@@ -42,7 +43,7 @@ class _Shared:
     # The in-memory search indexes, loaded from files under HOME/index on first use.
     indexes_lock: threading.Lock = field(default_factory=threading.Lock)
     postings: TermPostings | None = None
-    vector_indexes: dict[str, VectorIndex] = field(default_factory=dict)
+    vector_indexes: dict[str, VectorIndex | PgVectorIndex] = field(default_factory=dict)
 
 
 def _utc_now() -> datetime:
@@ -99,11 +100,15 @@ class AppContext:
                 self._shared.postings = TermPostings(self.settings.home / "index")
             return self._shared.postings
 
-    def vector_index(self, model: str) -> VectorIndex:
-        """This process's vector index for ``model`` (files in HOME/index)."""
+    def vector_index(self, model: str) -> VectorIndex | PgVectorIndex:
+        """The vector index for ``model``: on PostgreSQL pgvector's, in the database (nothing kept
+        here); on SQLite, or with ``vector_index = "file"``, this process's copy (files in HOME/index)."""
         with self._shared.indexes_lock:
             if model not in self._shared.vector_indexes:
-                self._shared.vector_indexes[model] = VectorIndex(model, self.settings.home / "index")
+                if not self.database.is_sqlite and self.settings.vector_index == "auto":
+                    self._shared.vector_indexes[model] = PgVectorIndex(model, self.database)
+                else:
+                    self._shared.vector_indexes[model] = VectorIndex(model, self.settings.home / "index")
             return self._shared.vector_indexes[model]
 
     @cached_property

@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy import Connection, and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from paperboard.adapters.store import pgvectors
 from paperboard.adapters.store.papers import utcnow
 from paperboard.adapters.store.schema import embedding_claims, paper_embeddings, papers
 
@@ -153,6 +154,8 @@ def save_embeddings(connection: Connection, model: str, rows: Iterable[Embedding
             for row in by_id.values()
         ],
     )
+    if connection.dialect.name == "postgresql":  # the same vectors for pgvector's index, same transaction
+        pgvectors.store(connection, model, [(row.paper_id, row.vector) for row in by_id.values()])
     return len(by_id)
 
 
