@@ -10,11 +10,11 @@ needs; here that only binds the connection to the calling thread, and the verbs 
 that thread run in it (the caller's read transaction and time budget). A verb called with no open
 bound connection opens a read of its own; each verb also takes ``connection=`` outright.
 
-Recall: ``hnsw.ef_search`` is set per query, three times the neighbours asked for (at least 64,
+Recall: ``hnsw.ef_search`` is set per query, three times the neighbours asked for (at least 100,
 at most pgvector's 1,000), and ``hnsw.iterative_scan`` lets a scan go on past its beam when rows
 are filtered out (relaxed order, so the hits are sorted again). A search limited to a list of
 papers (``among``) is exact, by primary key; a search with a ``PaperFilter`` is the index with the
-filter joined in, and exact over the papers that pass when the scan gave up before finding ``k``.
+filter joined in, and exact over the papers that pass (listed first) when the scan gave up before ``k``.
 """
 
 from __future__ import annotations
@@ -42,26 +42,31 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import UserDefinedType
 
+from paperboard.adapters.search.filters import matching_ids
 from paperboard.adapters.search.vectors import MAX_LISTED, Neighbours
 from paperboard.adapters.store import pgvectors
 from paperboard.adapters.store.database import Database
 from paperboard.adapters.store.schema import paper_embeddings, papers
 
 _BEAM_PER_NEIGHBOUR = 3
-_MIN_BEAM = 64
+_MIN_BEAM = 100  # at 64, recall@10 was 0.955 on the sample (bench/pgvector_recall.py)
 _MAX_BEAM = 1000  # pgvector's limit for hnsw.ef_search
 # Tuples an iterative scan may visit before it gives up (pgvector's default is 20,000); a filtered
 # search that finds fewer than k by then is answered exactly over the papers that pass.
 _MAX_SCAN_TUPLES = 40_000
-# ``above``: every vector compared in one scan up to EXACT_SCAN of them (the sample's 19,883 in
-# about 9 ms on this 2-core machine; bench/pgvector_recall.py); above that, the index lists the
-# nearest, up to MAX_LISTED, and a block sample of about SAMPLE_ROWS estimates the count.
-EXACT_SCAN = 50_000
+# ``above``: every vector compared in one scan up to EXACT_SCAN of them; above that, the index
+# lists the nearest, up to MAX_LISTED, and a block sample of about SAMPLE_ROWS estimates the count
+# when they all pass. A scan of the sample's 19,883 halfvecs took 30 ms at p50, the index's listing
+# a few (bench/pgvector_recall.py, 2 loaded cores), so the scan is for small corpora only.
+EXACT_SCAN = 5_000
 SAMPLE_ROWS = 20_000
 # ``len``: counted exactly while the index holds at most this many (a count of 20,000 index
 # entries is about a millisecond); above it the planner's estimate of the index's size, which
 # ANALYZE and autovacuum keep within a few per cent.
 EXACT_COUNT = 100_000
+
+
+_EVERY_PAPER = 10**9  # no cap: the exact fallback lists every paper passing the filter
 
 
 class PgVectorIndex:
@@ -144,7 +149,7 @@ class PgVectorIndex:
             elif paper_filter is not None and paper_filter.active:
                 hits = self._nearest(db, vector, wanted, paper_filter)
                 if len(hits) < wanted:  # the scan gave up early, or fewer pass: ask exactly
-                    hits = self._exact(db, vector, wanted, paper_filter=paper_filter)
+                    hits = self._exact(db, vector, wanted, among=matching_ids(db, paper_filter, _EVERY_PAPER))
             else:
                 hits = self._nearest(db, vector, wanted)
         return [hit for hit in hits if hit[0] != exclude][:k]
@@ -197,6 +202,7 @@ class PgVectorIndex:
         )
 
     def _candidates(self, vector: np.ndarray, paper_filter=None, among: list[str] | None = None):
+        """(paper_id, d) of the model's vectors, limited to ``among`` or joined to the filter's papers."""
         distance = self._distance(vector).label("d")
         query = select(_vectors.c.paper_id, distance).where(_vectors.c.model == self.model)
         if among is not None:
@@ -226,10 +232,11 @@ class PgVectorIndex:
         finally:
             db.execute(text("SELECT set_config('enable_sort', :was, true)"), {"was": sort_was})
 
-    def _exact(self, db: Connection, vector: np.ndarray, k: int, *, among: list[str] | None = None,
-               paper_filter=None) -> list[tuple[str, float]]:
-        """Every candidate compared: a materialized set, so the planner cannot take the index."""
-        query, _ = self._candidates(vector, paper_filter, among)
+    def _exact(self, db: Connection, vector: np.ndarray, k: int, *, among: list[str]) -> list[tuple[str, float]]:
+        """Every listed paper compared, by primary key: a materialized set, so the planner cannot
+        take the index. (A filter's papers are listed first: joined instead, the planner compared
+        every vector and joined each to its paper, 150 ms on the sample for a filter two pass.)"""
+        query, _ = self._candidates(vector, among=among)
         return _hits(db, query.cte("scored").prefix_with("MATERIALIZED"), k)
 
 
