@@ -1,14 +1,16 @@
 """Text analysis shared by indexing, querying and snippets: words, stopwords, stems.
 
 One analyzer serves every keyword backend (SQLite FTS5 and PostgreSQL), so both rank identically:
-the index stores analyzed tokens, and a query goes through the same function. Snowball's English
-stemmer (PyStemmer, C) is the one the reference BM25 runs on SciFact used.
+the index stores analyzed tokens (and the parts of compound names, ``index_terms``), and a query
+goes through the same function. Snowball's English stemmer (PyStemmer, C) is the one the reference
+BM25 runs on SciFact used.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import pairwise
 from typing import NamedTuple
 
 import Stemmer
@@ -89,6 +91,57 @@ def analyze(text: str) -> list[str]:
         word = match.group()
         if word not in STOPWORDS:
             terms.append(stem(word))
+    return terms
+
+
+# A name written as one word ("DiffusionNet", "GraphSAGE", "BERTScore", "Qwen3") is indexed whole
+# and also by its parts, so a search for "diffusion" finds DiffusionNet. A word splits where lower
+# case meets upper case ("Diffusion|Net") or an upper-case run meets a capitalised word
+# ("BERT|Score"), and only when every part looks like a word of its own: three letters or more, or
+# an upper-case run of two or more ("Graph|SAGE"). So "LoRA", "CoT", "LLaMA", "mRNA", "iPhone"
+# and "PyTorch" stay whole, which on the sample keeps out parts like "lo", "ra", "co" and "m".
+# Letters of three or more before a digit are a name too ("Qwen" of "Qwen3", "ResNet" of
+# "ResNet50"); digits alone are not a part ("3D", "F1" and "8B" stay whole).
+# Only the index splits: a query's "DiffusionNet" is one term, so it still finds DiffusionNet
+# first and only; the parts follow the text's own terms (``index_terms``), so a phrase of the
+# text's words matches as before.
+_EDGE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_PART = re.compile(r"[A-Z][a-z]{2,}|[a-z]{3,}|[A-Z]{2,}")
+_HEAD = re.compile(r"[A-Za-z]{3,}(?=[0-9])")
+_PARTS_OF_WORD: dict[str, tuple[tuple[int, int], ...]] = {}
+
+
+def compound_parts(word: str) -> tuple[tuple[int, int], ...]:
+    """The (start, end) offsets in ``word`` (as written) of the parts a compound name is also
+    indexed by, in order; none for an ordinary word."""
+    try:
+        return _PARTS_OF_WORD[word]
+    except KeyError:
+        pass
+    head = _HEAD.match(word)
+    letters = word[: head.end()] if head else word
+    edges = [0, *(m.start() for m in _EDGE.finditer(letters)), len(letters)]
+    pieces = list(pairwise(edges))
+    split = len(pieces) > 1 and all(_PART.fullmatch(letters, a, b) for a, b in pieces)
+    parts = ((0, len(letters)),) if head and (split or _PART.fullmatch(letters)) else ()
+    if split:
+        parts += tuple(pieces)
+    if len(_PARTS_OF_WORD) < _STEM_CACHE_LIMIT:
+        _PARTS_OF_WORD[word] = parts
+    return parts
+
+
+def index_terms(text: str) -> list[str]:
+    """What the index stores for ``text``: its terms (``analyze``), then the parts of its compound
+    names, each occurrence's in turn (``compound_parts``)."""
+    terms = analyze(text)
+    for word in _WORD.findall(text or ""):
+        if word.islower() and word.isalpha():  # most words: no capital or digit inside, no parts
+            continue
+        for start, end in compound_parts(word):
+            term = term_of(word[start:end])
+            if term is not None:
+                terms.append(term)
     return terms
 
 

@@ -10,10 +10,11 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from paperboard.domain.analysis import term_of, tokens
+from paperboard.domain.analysis import compound_parts, term_of, tokens
 
 ELLIPSIS = "…"
 _WORD_CHAR = re.compile(r"[^\W_]")
+_WHOLE_WORD = re.compile(r"[^\W_]+")
 # Context kept before the first matched word of a window, so a snippet does not open on it.
 _LEAD = 60
 # A cut snippet looks for its window in this much of the text at most, so a hit costs the same
@@ -87,15 +88,39 @@ def _matches(text: str, terms: set[str], surface: Collection[str]) -> list[tuple
         return []
     prefixes = sorted({p.lower() for p in (*terms, *surface) if p}, key=len, reverse=True)
     pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, prefixes)) + r")[^\W_]*", re.IGNORECASE)
-    found = []
+    found: dict[int, tuple[int, int, str]] = {}
     for match in pattern.finditer(text):
-        term = term_of(match.group())
-        if term in terms:
-            found.append((match.start(), match.end(), term))
+        _mark(found, match.group(), match.start(), terms)
+    # A part of a compound name that the index holds too ("Net" of "ResNet") starts in upper case
+    # after a letter; the word around it is read for its parts.
+    capitals = {re.escape(case) for p in prefixes for case in (p.capitalize(), p.upper())}
+    for match in re.finditer(r"(?<=[A-Za-z])(?:" + "|".join(sorted(capitals, key=len, reverse=True)) + ")", text):
+        start = match.start()
+        while start > 0 and _WORD_CHAR.match(text, start - 1):
+            start -= 1
+        _mark(found, _WHOLE_WORD.match(text, start).group(), start, terms)
     if not found and not text.isascii():
         # Accented spellings ("Schrödinger") escape the prefix scan; analyze every word then.
-        found = [(t.start, t.end, t.term) for t in tokens(text) if t.term in terms]
-    return found
+        for token in tokens(text):
+            _mark(found, text[token.start : token.end], token.start, terms)
+    hits: list[tuple[int, int, str]] = []
+    for hit in sorted(found.values()):
+        if not hits or hit[0] >= hits[-1][1]:  # a compound and its part: the first, longest one
+            hits.append(hit)
+    return hits
+
+
+def _mark(found: dict[int, tuple[int, int, str]], word: str, start: int, terms: set[str]) -> None:
+    """Record ``word`` (at ``start``) when it analyzes to one of ``terms``, else those of its
+    compound parts that do (``analysis.compound_parts``), by where each starts."""
+    term = term_of(word)
+    if term in terms:
+        found[start] = (start, start + len(word), term)
+        return
+    for part_start, part_end in compound_parts(word):
+        term = term_of(word[part_start:part_end])
+        if term in terms:
+            found.setdefault(start + part_start, (start + part_start, start + part_end, term))
 
 
 def _best_window(text: str, hits: list[tuple[int, int, str]], width: int) -> tuple[int, int]:

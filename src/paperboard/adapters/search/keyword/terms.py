@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from paperboard.domain import bm25
-from paperboard.domain.analysis import analyze
+from paperboard.domain.analysis import analyze, index_terms
 from paperboard.domain.author_names import AuthorName
 from paperboard.domain.paper import Paper
 from paperboard.domain.query import Query
@@ -25,8 +25,9 @@ ABSTRACT_WEIGHT = 1.0
 AUTHORS_WEIGHT = 1.0
 WEIGHTS = (TITLE_WEIGHT, ABSTRACT_WEIGHT, AUTHORS_WEIGHT)
 MAX_TERMS = 32  # a pasted abstract is searched by its first 32 distinct terms
-# Part of every text hash: changing the analyzer re-indexes everything on the next catch-up.
-ANALYZER_VERSION = "snowball-en-2"
+# Part of every text hash: a paper indexed under another version is re-indexed when next caught
+# up; a migration that changes it marks every paper for the next catch-up (0016: compound names).
+ANALYZER_VERSION = "snowball-en-3"
 CHUNK = 500  # ids per IN (...)
 WIDE_CHUNK = 2_000  # ids per IN (...) where one statement's overhead matters (SQLite allows 32,766)
 
@@ -100,8 +101,8 @@ class IndexedText:
         ).hexdigest()
         return cls(
             paper.id,
-            tuple(analyze(paper.title)),
-            tuple(analyze(paper.abstract)),
+            tuple(index_terms(paper.title)),
+            tuple(index_terms(paper.abstract)),
             tuple(analyze(authors)),
             title_key(paper.title),
             digest,
