@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 
+from paperboard.adapters.search.keyword import matching as keyword_matching
 from paperboard.adapters.search.keyword import ranking as keyword_ranking
 from paperboard.adapters.search.keyword import statistics
 from paperboard.adapters.search.filters import PaperFilter
@@ -264,3 +265,16 @@ def test_candidate_scores_from_the_postings_equal_those_from_the_stored_terms(in
             held = index.candidate_scores(connection, terms, [*PAPERS_IDS, "2699.99999"], postings)
         assert postings.watermark > 0  # the postings answered
         assert held == stored  # exactly: the same formula over the same counts, in the same order
+
+
+def test_each_doc_ids_paper_is_read_in_chunks(indexed, monkeypatch):
+    database, index = indexed
+    monkeypatch.setattr(keyword_matching, "IDENTITY_CHUNK", 2)  # four papers: three statements
+    postings = TermPostings()
+    with database.read() as connection:
+        assert index.sync_postings(connection, postings)
+        index.know_identities(connection, postings)
+        documents, _ = statistics.corpus(connection)
+        assert postings.identities_current(documents)
+        found = index.matches(connection, KeywordQuery.of(parse_query("graph")), PaperFilter(), postings)
+    assert sorted(found.paper_ids) == ["2603.00001", "2603.00003", "2603.00004"]

@@ -36,6 +36,8 @@ def warm_up(ctx: AppContext) -> str:
             done = keywords.sync_postings(connection, postings, limit=100_000)
         if done or postings.watermark == before:
             break
+    with ctx.database.read() as connection:
+        keywords.know_identities(connection, postings)  # each doc id's paper, for the match sets
     try:
         embedder = ctx.embedder
     except UserError as error:

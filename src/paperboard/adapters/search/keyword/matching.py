@@ -33,6 +33,7 @@ ENUMERATED = 50_000  # constrained papers the engine may list; past that, candid
 # author's papers listed (3 ms for "language model", in 6,887 of the sample's papers; more at a
 # million papers). A query's other words mostly leave a handful of candidates.
 CHECKED_DIRECTLY = 500
+IDENTITY_CHUNK = 100_000  # (doc id, paper id) pairs read a statement
 
 
 class KeywordMatches:
@@ -110,9 +111,22 @@ def _from_postings(index, connection, query, paper_filter, postings, frequencies
 
 
 def know_identities(connection: Connection, postings: TermPostings, documents: int) -> None:
-    """Every live doc id's paper known to ``postings`` (read once after a load from files)."""
-    if not postings.identities_current(documents):
-        postings.set_identities(connection.execute(select(search_documents.c.doc_id, search_documents.c.paper_id)))
+    """Every live doc id's paper known to ``postings`` (read once after a load from files), in
+    chunks: each statement of a read has its own time budget, and a million papers' pairs in one
+    went past a search's 2 s on a busy machine (the search failed, and so did the next)."""
+    if postings.identities_current(documents):
+        return
+    pairs: list[tuple[int, str]] = []
+    while True:
+        chunk = connection.execute(
+            select(search_documents.c.doc_id, search_documents.c.paper_id)
+            .where(search_documents.c.doc_id > (pairs[-1][0] if pairs else -1))
+            .order_by(search_documents.c.doc_id).limit(IDENTITY_CHUNK)
+        ).all()
+        pairs.extend((doc_id, paper_id) for doc_id, paper_id in chunk)
+        if len(chunk) < IDENTITY_CHUNK:
+            break
+    postings.set_identities(pairs)
 
 
 def _exact_check(index, connection, query: KeywordQuery, admissible: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:

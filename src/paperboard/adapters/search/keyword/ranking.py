@@ -74,6 +74,11 @@ class KeywordRanking:
         return postings.sync(lambda after, n: self._documents_after(connection, after, n), newest, documents,
                              limit=limit)
 
+    def know_identities(self, connection: Connection, postings: TermPostings) -> None:
+        """Every live doc id's paper known to ``postings``, as a search's match set needs: read at
+        start-up (``services.warmup``), not by the first search."""
+        matching.know_identities(connection, postings, statistics.corpus(connection)[0])
+
     def _documents_after(self, connection: Connection, after: int, limit: int) -> list[Document]:
         """The postings' next documents, with the metadata that filters read."""
         documents = self._terms_after(connection, after, limit)
