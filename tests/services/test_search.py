@@ -15,11 +15,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from paperboard.adapters.search.filters import PaperFilter
+from paperboard.adapters.search.keyword import KeywordQuery
 from paperboard.adapters.store.papers import upsert_papers
 from paperboard.domain.paper import Paper
 from paperboard.errors import UserError
 from paperboard.services.context import AppContext
-from paperboard.domain.query import SearchFilters
+from paperboard.domain.query import SearchFilters, parse_query
 from paperboard.services.indexing import index_papers
 from paperboard.services import search as search_service
 from paperboard.services.search import search, similar_papers
@@ -101,6 +103,24 @@ def test_filters_narrow_both_legs(ctx):
     assert first_day.hits and all(hit.paper.announced == date(2026, 3, 2) for hit in first_day.hits)
     with_code = search(ctx, "model has:code", per_page=50)
     assert with_code.hits and all(hit.paper.code_urls for hit in with_code.hits)
+
+
+def test_a_filter_too_broad_to_list_still_gives_the_semantic_leg_only_passing_papers(ctx, monkeypatch):
+    """Past FILTER_CAP the filter is not listed: PostgreSQL's pgvector applies it inside the index
+    scan (so the leg is full whenever enough pass), the file index filters oversampled hits."""
+    monkeypatch.setattr(search_service, "FILTER_CAP", 1)
+    # A leg of 20 oversampled once: on this 300-paper corpus filtering afterwards leaves fewer.
+    monkeypatch.setattr(search_service, "CANDIDATES", 20)
+    monkeypatch.setattr(search_service, "OVERSAMPLING", 1)
+    query = parse_query("image segmentation cat:cs.CV")
+    kq, paper_filter = KeywordQuery.of(query), PaperFilter.of(query)
+    in_cv = sum("cs.CV" in paper.categories for paper in SAMPLE)
+    with ctx.database.read() as connection:
+        hits, _meaning = search_service._semantic(ctx, connection, ctx.keywords, query, kq, paper_filter, [])
+    by_id = {paper.id: paper for paper in SAMPLE}
+    assert hits and all("cs.CV" in by_id[paper_id].categories for paper_id, _ in hits)
+    if ctx.vector_index(ctx.embedder.model_id).filters_in_index:
+        assert len(hits) == min(search_service.CANDIDATES, in_cv)
 
 
 def test_authors_phrases_and_exclusions(ctx):

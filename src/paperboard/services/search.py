@@ -242,6 +242,8 @@ def _nearest(connection, keywords: KeywordIndex, vectors, vector, kq: KeywordQue
             among = required if among is None else sorted(set(among) & set(required))
     if among is not None:
         hits = vectors.search(vector, CANDIDATES, among=among)
+    elif paper_filter.active and vectors.filters_in_index:
+        hits = vectors.search(vector, CANDIDATES * (OVERSAMPLING if kq.constrains else 1), paper_filter=paper_filter)
     else:
         # Too broad to list: ask the index for more and filter afterwards.
         depth = CANDIDATES * (OVERSAMPLING if paper_filter.active or kq.constrains else 1)

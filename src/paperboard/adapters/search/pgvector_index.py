@@ -73,6 +73,9 @@ class PgVectorIndex:
     """Nearest-neighbour search over one model's vectors in PostgreSQL (pgvector HNSW, cosine)."""
 
     approximate = True
+    # A filter is applied inside the index scan (iterative scans, then an exact fallback): the
+    # search asks it for the filtered nearest rather than oversampling and filtering afterwards.
+    filters_in_index = True
 
     def __init__(self, model: str, database: Database) -> None:
         self.model = model

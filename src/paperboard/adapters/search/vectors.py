@@ -59,6 +59,8 @@ class Neighbours:
 class VectorIndex:
     """Nearest-neighbour search over one embedding model's vectors."""
 
+    filters_in_index = False  # a filter is checked on oversampled hits (PgVectorIndex applies it)
+
     def __init__(self, model: str, directory: Path | None = None, *, ann_threshold: int = ANN_THRESHOLD) -> None:
         self.model = model
         self.directory = directory
