@@ -16,7 +16,7 @@ def test_relevance_lists_the_head_then_other_keyword_matches_then_other_neighbou
     whole = [item for offset in range(0, 10, 2) for item in listing.relevance_window(head, best, keyword, semantic,
                                                                                       offset, 2)]
     assert whole == ["a", "b", "c", "e", "d", "f", "g"]
-    assert listing.match_count(head, keyword, semantic) == len(whole)
+    assert listing.match_count(len(keyword), [*head, *semantic], set(keyword) & {*head, *semantic}) == len(whole)
 
 
 def test_newest_first_with_ties_by_paper_id_and_any_window():

@@ -30,12 +30,10 @@ def offset_of(page: int, per_page: int) -> int:
     return (page - 1) * per_page
 
 
-def match_count(head: Iterable[str], keyword: Collection[str], semantic: Iterable[str]) -> int:
-    """How many distinct papers the three parts hold."""
-    known = set(keyword)
-    known.update(head)
-    known.update(semantic)
-    return len(known)
+def match_count(keyword: int, others: Iterable[str], among_keyword: Collection[str]) -> int:
+    """How many distinct papers: ``keyword`` matches, and ``others`` (the head's and the
+    neighbours' paper ids), ``among_keyword`` being those of them that are keyword matches too."""
+    return keyword + len(set(others) - set(among_keyword))
 
 
 def relevance_window(head: Sequence[str], keyword_best: Callable[[int], list[str]], keyword: Collection[str],

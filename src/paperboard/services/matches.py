@@ -33,19 +33,20 @@ class MatchSet:
     browsing: str | None = None  # browsing by filters: every paper's reason
 
     def __post_init__(self) -> None:
-        self._keyword_ids = set(self.keyword.paper_ids)
+        self._keyword_set: set[str] | None = None  # made when a page reaches past the head
         self._semantic_ids = [paper_id for paper_id, _ in self.semantic]
         self._similarities: dict[str, float] | None = None  # made for the few cards shown
         self._bm25: dict[str, float] = {}
-        listed = listing.match_count(self.head, self._keyword_ids, self._semantic_ids)
+        others = list(dict.fromkeys([*self.head, *self._semantic_ids]))
+        listed = listing.match_count(len(self.keyword), others, self.keyword.holding(others))
         # Estimated: the neighbours beyond those listed are counted from the sample's share.
         self.total = listed + max(0, self.semantic_total - len(self.semantic))
 
     def window(self, sort: str, offset: int, count: int) -> list[str]:
         """The paper ids of results ``offset`` to ``offset + count`` in ``sort`` order."""
         if sort == "relevance":
-            return listing.relevance_window(self.head, self._keyword_best, self._keyword_ids, self._semantic_ids,
-                                            offset, count)
+            keyword = self._keyword_ids if offset + count > len(self.head) else set()
+            return listing.relevance_window(self.head, self._keyword_best, keyword, self._semantic_ids, offset, count)
         everything = list(dict.fromkeys([*self.head, *self.keyword.paper_ids, *self._semantic_ids]))
         return listing.newest_window(self.keyword.announced(everything), offset, count)
 
@@ -53,6 +54,12 @@ class MatchSet:
         best = self.keyword.best(depth)
         self._bm25.update(best)
         return [paper_id for paper_id, _score in best]
+
+    @property
+    def _keyword_ids(self) -> set[str]:
+        if self._keyword_set is None:
+            self._keyword_set = set(self.keyword.paper_ids)
+        return self._keyword_set
 
     @property
     def _similarity(self) -> dict[str, float]:
@@ -64,7 +71,7 @@ class MatchSet:
         """Why a paper past the ranked candidates is here."""
         if self.browsing:
             return self.browsing
-        keyword, semantic = paper_id in self._keyword_ids, paper_id in self._similarity
+        keyword, semantic = bool(self.keyword.holding([paper_id])), paper_id in self._similarity
         return BOTH if keyword and semantic else KEYWORD if keyword else SEMANTIC
 
     def score(self, paper_id: str) -> float:

@@ -37,19 +37,38 @@ IDENTITY_CHUNK = 100_000  # (doc id, paper id) pairs read a statement
 
 
 class KeywordMatches:
-    """Every paper holding all of a query's words and meeting its constraints and filter."""
+    """Every paper holding all of a query's words and meeting its constraints and filter.
 
-    def __init__(self, paper_ids: list[str], best: Callable[[int], list[tuple[str, float]]],
-                 announced: Callable[[Sequence[str]], dict[str, int]], admit: Callable[[Sequence[str]], set[str]]):
-        self.paper_ids = paper_ids
-        self._best, self._announced, self._admit = best, announced, admit
+    From the postings the matches are doc ids, counted and looked up as such: their paper ids are
+    made only when a page needs them all (at a million papers, "for language model" matches
+    hundreds of thousands, 20-30 ms to list as paper ids and put in a set)."""
+
+    def __init__(self, paper_ids: list[str] | Callable[[], list[str]], size: int,
+                 best: Callable[[int], list[tuple[str, float]]],
+                 announced: Callable[[Sequence[str]], dict[str, int]], admit: Callable[[Sequence[str]], set[str]],
+                 holding: Callable[[Sequence[str]], set[str]] | None = None):
+        self._paper_ids = paper_ids
+        self._size = size
+        self._best, self._announced, self._admit, self._holding = best, announced, admit, holding
+
+    @property
+    def paper_ids(self) -> list[str]:
+        if callable(self._paper_ids):
+            self._paper_ids = self._paper_ids()
+        return self._paper_ids
 
     def __len__(self) -> int:
-        return len(self.paper_ids)
+        return self._size
+
+    def holding(self, paper_ids: Sequence[str]) -> set[str]:
+        """Those of ``paper_ids`` (any papers) that are matches."""
+        if self._holding is None:
+            self._holding = set(self.paper_ids).intersection
+        return self._holding(paper_ids)
 
     def best(self, depth: int) -> list[tuple[str, float]]:
         """The ``depth`` best matches by BM25 (paper id, score), best first."""
-        return self._best(depth) if depth > 0 and self.paper_ids else []
+        return self._best(depth) if depth > 0 and self._size else []
 
     def announced(self, paper_ids: Sequence[str]) -> dict[str, int]:
         """date.toordinal() of each paper's announcement (0: none), for any papers, matches or not."""
@@ -86,7 +105,6 @@ def _from_postings(index, connection, query, paper_filter, postings, frequencies
     elif everywhere:
         doc_ids = exact(postings.holding_all({*query.terms, *required}, excluded=single_excluded,
                                              paper_filter=paper_filter))
-    paper_ids = postings.papers_of(doc_ids.tolist())
 
     def best(depth: int) -> list[tuple[str, float]]:
         idfs = {term: bm25.idf(documents, frequencies[term]) for term in query.terms}
@@ -107,7 +125,22 @@ def _from_postings(index, connection, query, paper_filter, postings, frequencies
         outside = [paper_id for paper_id in ids if paper_id not in docs]  # not keyword-indexed yet
         return kept | (_admitted_in_sql(index, connection, query, paper_filter, outside) if outside else set())
 
-    return KeywordMatches(paper_ids, best, announced, admit)
+    def holding(ids: Sequence[str]) -> set[str]:
+        docs = postings.docs_of(ids)
+        held = np.fromiter(docs.values(), np.int64, len(docs))
+        return {paper_id for paper_id, inside in zip(docs, _within(held, doc_ids)) if inside}
+
+    return KeywordMatches(lambda: postings.papers_of(doc_ids.tolist()), len(doc_ids), best, announced, admit,
+                          holding)
+
+
+def _within(values: np.ndarray, ascending: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are in ``ascending`` (sorted, no repeats)."""
+    at = np.searchsorted(ascending, values)
+    found = np.zeros(len(values), bool)
+    inside = at < len(ascending)
+    found[inside] = ascending[at[inside]] == values[inside]
+    return found
 
 
 def know_identities(connection: Connection, postings: TermPostings, documents: int) -> None:
@@ -170,7 +203,7 @@ def _from_engine(index, connection, query, paper_filter, frequencies, everywhere
         every_word = replace(query, phrases=query.phrases + tuple((term,) for term in query.terms))
         ranked = index._rank(connection, every_word, query.terms, paper_filter, sum(frequencies.values()))
     return KeywordMatches(
-        [paper_id for paper_id, _score in ranked], lambda depth: ranked[:depth],
+        [paper_id for paper_id, _score in ranked], len(ranked), lambda depth: ranked[:depth],
         lambda ids: _announced_in_sql(connection, ids),
         lambda ids: _admitted_in_sql(index, connection, query, paper_filter, ids),
     )
