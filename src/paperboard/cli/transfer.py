@@ -54,6 +54,11 @@ def import_command(
     batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, "--batch-size", min=1, help="Records per transaction."),
     embed: bool = embed_option(),
     as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON instead of a table."),
+    workers: int | None = typer.Option(
+        None, "--workers", min=0, show_default=False,
+        help="Processes that parse and analyze the records; 0 for none (default: one per core, up to 4, "
+        "for files over 32 MB).",
+    ),
 ) -> None:
     ctx = context()
     chosen = None if file_format.value == "auto" else file_format.value
@@ -75,7 +80,7 @@ def import_command(
             bars.update(tasks[path], completed=done)
 
         try:
-            reports = import_files(ctx, files, chosen, batch_size, on_progress)
+            reports = import_files(ctx, files, chosen, batch_size, on_progress, workers=workers)
         except FileImportFailed as error:
             bars.stop()
             if error.completed:
@@ -84,7 +89,7 @@ def import_command(
     rejected = sum(r.rejected for r in reports)
     if not as_json:
         stdout.print(_table(reports))
-    search_index = index_after_ingest(ctx, embed, quiet=as_json)
+    search_index = index_after_ingest(ctx, embed, quiet=as_json, indexed=sum(r.keyword_indexed for r in reports))
     if as_json:
         print_json({"files": [r.as_dict() for r in reports], "rejected": rejected, "search_index": vars(search_index)})
     for report in reports:

@@ -19,14 +19,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
+from paperboard.adapters.search.keyword import IndexedText, KeywordIndex
+from paperboard.adapters.search.keyword.bulk import indexed_text
 from paperboard.adapters.sources.files import FileFormatError, PaperFile, Skipped
 from paperboard.adapters.sources.formats import Parsed, export_header, export_record
 from paperboard.adapters.store import features as feature_store
 from paperboard.adapters.store import papers as paper_store
 from paperboard.adapters.store.database import Database
-from paperboard.domain.paper import ImportCounts
+from paperboard.domain.paper import ImportCounts, Paper
 from paperboard.errors import UserError
+from paperboard.services import import_workers
 from paperboard.services.context import AppContext
+from paperboard.services.import_workers import default_workers
 
 DEFAULT_BATCH_SIZE = 1000
 EXAMPLES_KEPT = 5  # skipped lines reported by file and line; the rest only counted
@@ -47,6 +51,7 @@ class FileReport:
     examples: list[str] = field(default_factory=list)
     features_inserted: int = 0
     features_updated: int = 0
+    keyword_indexed: int = 0  # papers keyword-indexed with their batch
 
     def reject(self, item: Skipped) -> None:
         self.counts.read += 1
@@ -64,6 +69,7 @@ class FileReport:
             "rejected_examples": list(self.examples),
             "features_inserted": self.features_inserted,
             "features_updated": self.features_updated,
+            "keyword_indexed": self.keyword_indexed,
         }
 
 
@@ -81,11 +87,14 @@ def import_files(
     format: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: Progress | None = None,
+    workers: int | None = None,
 ) -> list[FileReport]:
     """Import every file in order; ``format`` None means detect each file's own.
 
-    All files are opened and their format told before anything is written, so an unreadable file
-    or an unknown format anywhere stops the run before it changes the database.
+    All files are opened and their format told first, so an unreadable file or an unknown format
+    anywhere stops the run before it changes the database. Each batch's papers are keyword-indexed
+    in the batch's own transaction; ``workers`` processes parse and analyze (None: one per core
+    for big files, ``import_workers.default_workers``).
     """
     if batch_size < 1:
         raise UserError(f"the batch size must be at least 1, not {batch_size}")
@@ -96,7 +105,9 @@ def import_files(
     reports: list[FileReport] = []
     for path in paths:
         try:
-            reports.append(import_file(ctx.database, path, format, batch_size, on_progress))
+            reports.append(
+                import_file(ctx.database, path, format, batch_size, on_progress, keywords=ctx.keywords, workers=workers)
+            )
         except FileImportFailed as error:
             error.completed = reports
             raise
@@ -109,21 +120,27 @@ def import_file(
     format: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: Progress | None = None,
+    *,
+    keywords: KeywordIndex | None = None,
+    workers: int | None = None,
 ) -> FileReport:
+    """Import one file; with ``keywords``, each batch is keyword-indexed in its own transaction,
+    so a killed import leaves nothing stored and not indexed."""
     report = FileReport(path)
     with PaperFile(path, format) as source:
         report.format = source.format
         if on_progress:
             on_progress(path, 0, source.size)
-        batch: list[Parsed] = []
+        workers = default_workers(source) if workers is None else workers
+        batch: list[tuple[Parsed, IndexedText | None]] = []
         try:
-            for item in source.records():
+            for item, indexed in import_workers.items(source, workers, analyze=keywords is not None):
                 if isinstance(item, Skipped):
                     report.reject(item)
                     continue
-                batch.append(item.parsed)
+                batch.append((item.parsed, indexed))
                 if len(batch) >= batch_size:
-                    _write_batch(database, batch, report)
+                    _write_batch(database, keywords, batch, report)
                     batch = []
                     if on_progress:
                         on_progress(path, source.position, source.size)
@@ -138,21 +155,38 @@ def import_file(
                 f"{error}; {outcome}. Fix the file and import it again (re-importing changes nothing twice)",
                 completed=[],
             ) from None
-        _write_batch(database, batch, report)
+        _write_batch(database, keywords, batch, report)
         if on_progress:
             on_progress(path, source.size, source.size)
     return report
 
 
-def _write_batch(database: Database, batch: list[Parsed], report: FileReport) -> None:
+def _write_batch(
+    database: Database,
+    keywords: KeywordIndex | None,
+    batch: list[tuple[Parsed, IndexedText | None]],
+    report: FileReport,
+) -> None:
     if not batch:
         return
-    features = [item.feature for item in batch if item.feature is not None]
+    features = [parsed.feature for parsed, _ in batch if parsed.feature is not None]
+    analyzed = {parsed.paper.id: (parsed.paper, indexed) for parsed, indexed in batch if indexed is not None}
+    written: list[Paper] = []
     with database.write() as connection:
-        counts = paper_store.upsert_papers(connection, (item.paper for item in batch))
+        counts = paper_store.upsert_papers(connection, (parsed.paper for parsed, _ in batch), derived=True,
+                                           written=written)
         if features:
             inserted, updated = feature_store.upsert_features(connection, features)
+        if keywords is not None and written:
+            # A worker analyzed the paper as it came; one merged with a stored record is analyzed here.
+            texts = []
+            for paper in written:
+                incoming, indexed = analyzed.get(paper.id, (None, None))
+                texts.append(indexed if incoming is paper else indexed_text(paper))
+            indexed_now = keywords.index_texts(connection, texts)
     report.counts.add(counts)
+    if keywords is not None and written:
+        report.keyword_indexed += indexed_now
     if features:
         report.features_inserted += inserted
         report.features_updated += updated

@@ -46,14 +46,16 @@ def index_papers(
     embed_limit: int | None = None,
     batch_size: int = 1000,
     progress: IndexProgress | None = None,
+    postings: bool = True,
 ) -> IndexCounts:
     """Catch up after imports and harvests: keyword-index every new or changed paper, embed what
     has no current vector (``embed``; at most ``embed_limit`` papers), and load new vectors into
     this process's vector index.
 
     Keyword indexing always happens; embedding is skipped with ``counts.embedding_note`` saying why
-    when the model is not installed. Idempotent and resumable: each batch is one transaction, and
-    a rerun picks up what is left.
+    when the model is not installed. ``postings`` False leaves the in-memory postings to the
+    processes that search (their start-up catches up): a bulk import keeps its memory bounded.
+    Idempotent and resumable: each batch is one transaction, and a rerun picks up what is left.
     """
     counts = IndexCounts()
     keywords = ctx.keywords
@@ -72,7 +74,8 @@ def index_papers(
         counts.keyword_checked += len(stale)
         if progress:
             progress("keyword", counts.keyword_checked, max(total, counts.keyword_checked))
-    catch_up_postings(ctx, keywords)
+    if postings:
+        catch_up_postings(ctx, keywords)
     if not embed:
         return counts
     from paperboard.services.embedding import embed_missing

@@ -252,14 +252,35 @@ class PaperFile:
         if self._first is None:
             return iter(())
         if self._items is not None:
-            items = (self._parse(index, item) for index, item in enumerate(self._items, start=1))
+            items = (self.parser.parse(index, item) for index, item in enumerate(self._items, start=1))
         else:
-            lines = itertools.chain([self._first], self._rest)
-            items = (self._parse_line(number, line) for number, line in lines if line is None or line.strip())
+            items = (self.parser.parse_line(number, line) for number, line in self.lines())
         # Our export's header line carries no paper and parses to None.
         return (item for item in items if item is not None)
 
-    def _parse_line(self, number: int, line: bytes | None) -> Record | Skipped | None:
+    def lines(self) -> Iterator[tuple[int, bytes | None]]:
+        """The JSON lines ``records`` parses, unparsed (None: a line too long to read), so that
+        other processes can parse them (``LineParser``); not for a JSON array."""
+        if self._first is None or self._items is not None:
+            return iter(())
+        lines = itertools.chain([self._first], self._rest)
+        return ((number, line) for number, line in lines if line is None or line.strip())
+
+    @property
+    def parser(self) -> "LineParser":
+        return LineParser(self.path, self.format, self.unit)
+
+
+@dataclass(frozen=True)
+class LineParser:
+    """Turns one line or item of a file into a ``Record`` or ``Skipped``; plain data, so it can
+    travel to a worker process."""
+
+    path: Path
+    format: str | None
+    unit: str = "line"
+
+    def parse_line(self, number: int, line: bytes | None) -> Record | Skipped | None:
         if line is None:
             return Skipped(number, "line too long", f"longer than {LINE_BYTES:,} bytes, not read")
         try:
@@ -268,9 +289,9 @@ class PaperFile:
             return Skipped(number, "not UTF-8 text", "the line is not UTF-8 text")
         except json.JSONDecodeError as error:
             return Skipped(number, "not valid JSON", f"not valid JSON ({error.msg} at column {error.colno})")
-        return self._parse(number, record)
+        return self.parse(number, record)
 
-    def _parse(self, number: int, record: object) -> Record | Skipped | None:
+    def parse(self, number: int, record: object) -> Record | Skipped | None:
         try:
             parsed = parse_record(self.format, record)
         except UnreadableFile as error:

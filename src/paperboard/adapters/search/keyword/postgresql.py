@@ -137,9 +137,11 @@ class PostgresKeywordIndex(KeywordIndex):
             literal = " ".join(f"{_lexeme(term)}:{','.join(slots)}" for term, slots in positions.items())
             rows.append({"doc_id": doc_id, "terms": literal})
         if rows:
-            connection.execute(
-                text("INSERT INTO search_terms_pg (doc_id, terms) VALUES (:doc_id, CAST(:terms AS tsvector))"), rows
-            )
+            # COPY, in the caller's transaction: the tsvector literal is the column's text input.
+            cursor = connection.connection.driver_connection.cursor()
+            with cursor, cursor.copy("COPY search_terms_pg (doc_id, terms) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row((row["doc_id"], row["terms"]))
         self._count(connection, [(doc_id, indexed.distinct_terms, indexed.length) for doc_id, indexed in documents],
                     sign=1)
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, delete, func, insert, or_, select, text, update
+from sqlalchemy import Connection, delete, func, or_, select, text, update
 
 from paperboard.adapters.search.keyword.terms import CHUNK, IndexedText
-from paperboard.adapters.store.papers import utcnow
+from paperboard.adapters.store.papers import bulk_insert, utcnow
 from paperboard.adapters.store.schema import papers, search_documents
 from paperboard.domain.paper import Paper
 from paperboard.domain.titles import pinned_order, title_key
@@ -47,22 +47,23 @@ class IndexWriter:
         if not rewritten:
             return 0
         first = self._reserve_doc_ids(connection, len(rewritten))
-        connection.execute(
-            insert(search_documents),
+        doc_ids = {paper_id: first + offset for offset, paper_id in enumerate(rewritten)}
+        bulk_insert(
+            connection,
+            search_documents,
             [
                 {
-                    "doc_id": first + offset,
+                    "doc_id": doc_ids[paper_id],
                     "paper_id": paper_id,
                     "title_key": texts[paper_id].title_key,
                     "length": texts[paper_id].length,
                     "text_hash": texts[paper_id].text_hash,
                     "indexed_at": now,
                 }
-                for offset, paper_id in enumerate(rewritten)
+                for paper_id in rewritten
             ],
         )
-        ids = self._documents(connection, rewritten)
-        self._add_terms(connection, [(ids[paper_id][0], texts[paper_id]) for paper_id in rewritten])
+        self._add_terms(connection, [(doc_ids[paper_id], texts[paper_id]) for paper_id in rewritten])
         return len(rewritten)
 
     def _reserve_doc_ids(self, connection: Connection, count: int) -> int:
