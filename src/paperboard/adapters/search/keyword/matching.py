@@ -96,12 +96,19 @@ def _from_postings(index, connection, query, paper_filter, postings, frequencies
     know_identities(connection, postings, documents)
     single_excluded = [group[0] for group in query.excluded if len(group) == 1]
     required = {term for group in (*query.phrases, *query.authors) for term in group}
-    # Holding the words of every phrase and author, none excluded, passing the filter: necessary.
-    admissible = postings.holding_all(required, excluded=single_excluded, paper_filter=paper_filter)
-    exact = _exact_check(index, connection, query, admissible)
+    made: list[np.ndarray] = []
+
+    def admissible() -> np.ndarray:
+        """Holding the words of every phrase and author, none excluded, passing the filter: what
+        any match needs (made when needed: for a plain query at 1M papers, every live doc id)."""
+        if not made:
+            made.append(postings.holding_all(required, excluded=single_excluded, paper_filter=paper_filter))
+        return made[0]
+
+    exact = _exact_check(index, connection, query)
     doc_ids = np.zeros(0, np.int64)
     if every_paper:
-        doc_ids = exact(admissible)
+        doc_ids = exact(admissible())
     elif everywhere:
         doc_ids = exact(postings.holding_all({*query.terms, *required}, excluded=single_excluded,
                                              paper_filter=paper_filter))
@@ -120,7 +127,7 @@ def _from_postings(index, connection, query, paper_filter, postings, frequencies
     def admit(ids: Sequence[str]) -> set[str]:
         docs = postings.docs_of(ids)
         held = np.fromiter(docs.values(), np.int64, len(docs))
-        passing = exact(held[np.isin(held, admissible)])
+        passing = exact(held[_within(held, admissible())])
         kept = set(postings.papers_of(passing.tolist()))
         outside = [paper_id for paper_id in ids if paper_id not in docs]  # not keyword-indexed yet
         return kept | (_admitted_in_sql(index, connection, query, paper_filter, outside) if outside else set())
@@ -162,7 +169,7 @@ def know_identities(connection: Connection, postings: TermPostings, documents: i
     postings.set_identities(pairs)
 
 
-def _exact_check(index, connection, query: KeywordQuery, admissible: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+def _exact_check(index, connection, query: KeywordQuery) -> Callable[[np.ndarray], np.ndarray]:
     """Narrows doc ids holding the right words to those meeting the phrases, authors and excluded
     phrases themselves: a few are checked in SQL, many by the engine's listing when that is cheap
     (made once, when first needed), else in SQL too."""
