@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -57,7 +59,7 @@ def items(source: PaperFile, workers: int, *, analyze: bool) -> Iterator[Item]:
             yield derived(item), None
         return
     context = multiprocessing.get_context("spawn")  # not fork: this process holds connections
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_exit_with, initargs=(os.getpid(),)) as pool:
         pending: deque[Future] = deque()
         parser = source.parser
         chunk: list[tuple[int, bytes | None]] = []
@@ -87,6 +89,18 @@ def _finished(future: Future) -> Iterator[Item]:
     yield from done
     if unreadable is not None:
         raise FileFormatError(*unreadable)
+
+
+def _exit_with(importer: int) -> None:
+    """In a worker: end when the importing process is gone. Killed (SIGKILL, OOM), it cannot stop
+    its pool, and a worker blocked writing a result to it would otherwise stay forever."""
+
+    def watch() -> None:
+        while os.getppid() == importer:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _work(parser: LineParser, lines: list[tuple[int, bytes | None]], analyze: bool):
