@@ -168,11 +168,7 @@ def _min_max(leg: Sequence[tuple[str, float]], weight: float) -> dict[str, float
     """
     if not leg:
         return {}
-    scores = [score for _key, score in leg]
-    low, high = min(scores), max(scores)
-    spread = high - low
     fused: dict[str, float] = {}
-    for key, score in leg:
-        normalised = (score - low) / spread if spread > 0 else 1.0
+    for (key, _score), normalised in zip(leg, _rescaled([score for _key, score in leg])):
         fused[key] = max(fused.get(key, 0.0), weight * normalised)
     return fused
